@@ -1,0 +1,54 @@
+# Stagecast: `make run` starts a single-node server, `make test` runs the tests.
+GO      ?= go
+BIN     := bin/stagecast
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/stagecast/stagecast/internal/cli.Version=$(VERSION)
+
+.PHONY: all build run test test-short lint bench e2e generate check-generated deps tools clean
+
+all: build
+
+## deps: install what the build and tests need (Go modules; Debian packages as features need them)
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 is required: https://go.dev/dl/"; exit 1; }
+	$(GO) mod download
+
+## build: compile bin/stagecast
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/stagecast
+
+## run: build and start a complete single-node server with embedded defaults (data in ./data)
+run: build
+	./$(BIN) serve $(ARGS)
+
+## test: vet, check generated code, run every test with the race detector
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -race -timeout 20m ./...
+
+## test-short: quick run without the race detector
+test-short: deps
+	$(GO) test -count=1 ./...
+
+## lint: golangci-lint when installed (config in .golangci.yml), else gofmt + vet
+lint:
+	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; \
+	else echo "golangci-lint not installed; running gofmt and go vet"; \
+	  test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }; \
+	  $(GO) vet ./...; fi
+
+## bench: Go micro-benchmarks and the token API benchmark (figures go in docs/benchmarks.md)
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	./$(BIN) bench tokens --duration 10s
+
+## e2e: whole-binary tests (built binary + CLI against a live server)
+e2e: build
+	$(GO) test -count=1 ./test/e2e/...
+
+## generate: regenerate API shapes from the AWS models
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+
+	"github.com/stagecast/stagecast/internal/app"
+	"github.com/stagecast/stagecast/internal/auth"
+	"github.com/stagecast/stagecast/internal/config"
+)
+
+const benchUsage = `Usage: stagecast bench tokens [flags]
+
+Starts a throw-away server on 127.0.0.1, creates a stage, and measures signed
+CreateParticipantToken calls over HTTP next to the raw ES384 signing rate of
+this machine, measured in the same run.
+
+Flags:
+  --duration D      length of each phase (default 10s)
+  --concurrency N   concurrent clients (default 4 x GOMAXPROCS)
+  --client KIND     raw: net/http + the SDK's SigV4 signer (measures the server);
+                    sdk: the official aws-sdk-go-v2 ivsrealtime client (default raw)
+  --json            print the result as JSON
+`
+
+// TokenBenchResult is what `stagecast bench tokens` measures.
+type TokenBenchResult struct {
+	Client          string  `json:"client"`
+	Cores           int     `json:"cores"`
+	Concurrency     int     `json:"concurrency"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	RawSignPerSec   float64 `json:"rawSignPerSec"`
+	RawSignMs       float64 `json:"rawSignMsPerCore"`
+	Requests        int64   `json:"requests"`
+	Errors          int64   `json:"errors"`
+	TokensPerSec    float64 `json:"tokensPerSec"`
+	P50Ms           float64 `json:"p50Ms"`
+	P99Ms           float64 `json:"p99Ms"`
+	CeilingPercent  float64 `json:"ceilingPercent"`
+}
+
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "tokens" {
+		fmt.Fprint(stderr, benchUsage)
+		return 2
+	}
+	fs := flag.NewFlagSet("bench tokens", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dur := fs.Duration("duration", 10*time.Second, "phase length")
+	conc := fs.Int("concurrency", 4*runtime.GOMAXPROCS(0), "concurrent clients")
+	client := fs.String("client", "raw", "raw or sdk")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *client != "raw" && *client != "sdk" {
+		fmt.Fprintf(stderr, "stagecast bench: --client must be raw or sdk, not %q\n", *client)
+		return 2
+	}
+	res, err := BenchTokens(ctx, *dur, *conc, *client, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "stagecast bench: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		out, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(stdout, string(out))
+		return 0
+	}
+	fmt.Fprintf(stdout, "cores %d, concurrency %d, client %s, %.0fs per phase\n", res.Cores, res.Concurrency, res.Client, res.DurationSeconds)
+	fmt.Fprintf(stdout, "raw ES384 signing:          %8.0f signatures/s (%.3f ms per signature per core)\n", res.RawSignPerSec, res.RawSignMs)
+	fmt.Fprintf(stdout, "CreateParticipantToken:     %8.0f tokens/s  p50 %.2f ms  p99 %.2f ms  (%d requests, %d errors)\n", res.TokensPerSec, res.P50Ms, res.P99Ms, res.Requests, res.Errors)
+	fmt.Fprintf(stdout, "share of the signing ceiling: %.1f%%\n", res.CeilingPercent)
+	return 0
+}
+
+// BenchTokens runs the token benchmark; progress goes to progress.
+func BenchTokens(ctx context.Context, dur time.Duration, conc int, client string, progress io.Writer) (TokenBenchResult, error) {
+	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds()}
+
+	fmt.Fprintf(progress, "phase 1/2: raw ES384 signing on %d goroutines for %s...\n", res.Cores, dur)
+	res.RawSignPerSec = rawSignRate(ctx, dur, res.Cores)
+	res.RawSignMs = float64(res.Cores) * 1000 / res.RawSignPerSec
+
+	dir, err := os.MkdirTemp("", "stagecast-bench-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Log.Level = "warn"
+	srvCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	a, err := app.New(srvCtx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return res, err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = a.Run(srvCtx) })
+	defer wg.Wait()
+	defer stop()
+
+	creds := aws.Credentials{AccessKeyID: a.Credentials.ID, SecretAccessKey: a.Credentials.Secret}
+	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
+	sdk := ivsrealtime.NewFromConfig(aws.Config{
+		Region: cfg.Region, HTTPClient: httpClient,
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
+	}, func(o *ivsrealtime.Options) { o.BaseEndpoint = aws.String(a.APIEndpoint()) })
+	st, err := sdk.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("bench")})
+	if err != nil {
+		return res, fmt.Errorf("create stage: %w", err)
+	}
+	call := func(ctx context.Context) error {
+		_, err := sdk.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Stage.Arn, UserId: aws.String("bench")})
+		return err
+	}
+	if client == "raw" {
+		call = rawTokenCall(a.APIEndpoint(), cfg.Region, creds, *st.Stage.Arn, httpClient)
+	}
+	if err := call(ctx); err != nil {
+		return res, fmt.Errorf("warm-up call: %w", err)
+	}
+
+	fmt.Fprintf(progress, "phase 2/2: CreateParticipantToken with %d clients for %s...\n", conc, dur)
+	lat := make([][]time.Duration, conc)
+	var errs atomic.Int64
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	var cw sync.WaitGroup
+	for i := range conc {
+		cw.Go(func() {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				t0 := time.Now()
+				if err := call(ctx); err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		})
+	}
+	cw.Wait()
+	elapsed := time.Since(start)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	res.Requests = int64(len(all))
+	res.Errors = errs.Load()
+	if len(all) == 0 {
+		return res, fmt.Errorf("no successful request (%d errors)", res.Errors)
+	}
+	res.TokensPerSec = float64(len(all)) / elapsed.Seconds()
+	res.P50Ms = ms(all[len(all)/2])
+	res.P99Ms = ms(all[len(all)*99/100])
+	res.CeilingPercent = 100 * res.TokensPerSec / res.RawSignPerSec
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// rawSignRate measures ecdsa P-384 signatures of SHA-384 digests per second
+// on n goroutines: the cost floor of minting one token.
+func rawSignRate(ctx context.Context, dur time.Duration, n int) float64 {
+	key, err := auth.GenerateKey()
+	if err != nil {
+		return 0
+	}
+	digest := sha512.Sum384([]byte("stagecast"))
+	var count atomic.Int64
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if _, err := ecdsa.SignASN1(rand.Reader, key, digest[:]); err == nil {
+					count.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(count.Load()) / time.Since(start).Seconds()
+}
+
+// rawTokenCall signs each request with the SDK's SigV4 signer and sends it
+// with net/http: the client side costs a signature and a round trip, so the
+// figure measures the server rather than the SDK's middleware stack.
+func rawTokenCall(endpoint, region string, creds aws.Credentials, stageARN string, hc *http.Client) func(context.Context) error {
+	body, _ := json.Marshal(map[string]any{"stageArn": stageARN, "userId": "bench"})
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	signer := v4.NewSigner()
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/CreateParticipantToken", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := signer.SignHTTP(ctx, creds, req, hash, "ivs", region, time.Now()); err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+}

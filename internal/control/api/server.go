@@ -1,0 +1,270 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/stagecast/stagecast/internal/auth/sigv4"
+	"github.com/stagecast/stagecast/internal/model"
+	"github.com/stagecast/stagecast/internal/model/ivsapi"
+	"github.com/stagecast/stagecast/internal/model/rtapi"
+	"github.com/stagecast/stagecast/internal/model/wire"
+)
+
+// MaxBodyBytes bounds a request body. The largest legitimate IVS request
+// (CreateStage with 12 token configurations of 1 KiB attributes each, or a
+// 50-item batch) is well under 64 KiB; 1 MiB leaves room and stops abuse.
+const MaxBodyBytes = 1 << 20
+
+// Authenticator checks a request's credentials. It may read the body; it
+// returns the body bytes so the handler does not read twice.
+type Authenticator interface {
+	Authenticate(r *http.Request) (body []byte, err error)
+}
+
+// Handler serves both IVS APIs.
+type Handler struct {
+	auth   Authenticator
+	log    *slog.Logger
+	routes map[string]route // "POST /CreateChannel" -> route
+	ivs    ivsapi.Service
+	rt     rtapi.Service
+}
+
+type route struct {
+	name   string
+	status int
+	invoke func(ctx context.Context, req wire.Request) (any, error)
+}
+
+// New builds the handler. auth must not be nil (use an Authenticator that
+// accepts everything only in tests of other layers).
+func New(ivs ivsapi.Service, rt rtapi.Service, auth Authenticator, log *slog.Logger) *Handler {
+	h := &Handler{auth: auth, log: log, routes: map[string]route{}, ivs: ivs, rt: rt}
+	for _, op := range ivsapi.Operations {
+		if strings.HasPrefix(op.Path, "/tags/") {
+			continue
+		}
+		h.routes[op.Method+" "+op.Path] = route{op.Name, op.Status, func(ctx context.Context, req wire.Request) (any, error) {
+			return op.Invoke(ctx, ivs, req)
+		}}
+	}
+	for _, op := range rtapi.Operations {
+		if strings.HasPrefix(op.Path, "/tags/") {
+			continue
+		}
+		h.routes[op.Method+" "+op.Path] = route{op.Name, op.Status, func(ctx context.Context, req wire.Request) (any, error) {
+			return op.Invoke(ctx, rt, req)
+		}}
+	}
+	return h
+}
+
+// ivsTagTypes are the ARN resource types owned by the low-latency service;
+// every other type is routed to ivs-realtime.
+var ivsTagTypes = map[string]bool{
+	"channel": true, "stream-key": true, "playback-key": true,
+	"recording-configuration": true, "playback-restriction-policy": true, "ad-configuration": true,
+}
+
+// tagRoute finds the tagging operation for /tags/{arn}.
+func (h *Handler) tagRoute(method, arn string) (route, bool) {
+	var name string
+	switch method {
+	case http.MethodGet:
+		name = "ListTagsForResource"
+	case http.MethodPost:
+		name = "TagResource"
+	case http.MethodDelete:
+		name = "UntagResource"
+	default:
+		return route{}, false
+	}
+	if ivsTagTypes[model.ResourceType(arn)] || model.ResourceType(arn) == "" {
+		for _, op := range ivsapi.Operations {
+			if op.Name == name {
+				return route{name, op.Status, func(ctx context.Context, req wire.Request) (any, error) { return op.Invoke(ctx, h.ivs, req) }}, true
+			}
+		}
+	}
+	for _, op := range rtapi.Operations {
+		if op.Name == name {
+			return route{name, op.Status, func(ctx context.Context, req wire.Request) (any, error) { return op.Invoke(ctx, h.rt, req) }}, true
+		}
+	}
+	return route{}, false
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Exposed and allowed CORS headers, from the model's CORS trait plus the
+// SigV4 headers the JS SDK sends.
+const (
+	corsAllowHeaders  = "Authorization, Content-Type, X-Amz-Date, X-Amz-Security-Token, X-Amz-User-Agent, X-Amz-Content-Sha256, X-Api-Key, amz-sdk-invocation-id, amz-sdk-request"
+	corsExposeHeaders = "x-amzn-errortype, x-amzn-requestid, x-amzn-errormessage, x-amzn-trace-id, x-amz-apigw-id, date"
+	corsAllowMethods  = "GET, POST, DELETE, OPTIONS"
+)
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	hdr := w.Header()
+	hdr.Set("x-amzn-RequestId", reqID)
+	if origin := r.Header.Get("Origin"); origin != "" {
+		hdr.Set("Access-Control-Allow-Origin", origin)
+		hdr.Set("Vary", "Origin")
+		hdr.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+	}
+	if r.Method == http.MethodOptions {
+		hdr.Set("Access-Control-Allow-Methods", corsAllowMethods)
+		hdr.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+		hdr.Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+
+	rt, req, ok := h.match(r)
+	if !ok {
+		h.writeError(w, r, reqID, "", exception{"UnknownOperationException", 404, "Unknown operation " + r.Method + " " + r.URL.Path}, nil)
+		return
+	}
+	body, err := h.auth.Authenticate(r)
+	if err != nil {
+		h.writeError(w, r, reqID, rt.name, toException(err), err)
+		return
+	}
+	if body == nil {
+		body, err = io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		if err != nil {
+			h.writeError(w, r, reqID, rt.name, exception{"ValidationException", 400, "Could not read request body"}, err)
+			return
+		}
+	}
+	if len(body) > MaxBodyBytes {
+		h.writeError(w, r, reqID, rt.name, exception{"ValidationException", 400, "Request body is larger than 1 MiB"}, nil)
+		return
+	}
+	req.Body = body
+	out, err := rt.invoke(r.Context(), req)
+	if err != nil {
+		h.writeError(w, r, reqID, rt.name, toException(err), err)
+		return
+	}
+	if rt.status == http.StatusNoContent {
+		w.WriteHeader(http.StatusNoContent)
+		h.logDone(r, reqID, rt.name, http.StatusNoContent, start)
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if out == nil {
+		buf.WriteString("{}")
+	} else if err := enc.Encode(out); err != nil {
+		h.writeError(w, r, reqID, rt.name, toException(err), err)
+		return
+	}
+	hdr.Set("Content-Type", "application/json")
+	w.WriteHeader(rt.status)
+	_, _ = w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+	h.logDone(r, reqID, rt.name, rt.status, start)
+}
+
+// match finds the route and the URI parts of the request.
+func (h *Handler) match(r *http.Request) (route, wire.Request, bool) {
+	path := r.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(path, "/tags/"); ok && rest != "" {
+		arn, err := url.PathUnescape(rest)
+		if err != nil {
+			return route{}, wire.Request{}, false
+		}
+		rt, ok := h.tagRoute(r.Method, arn)
+		if !ok {
+			return route{}, wire.Request{}, false
+		}
+		return rt, wire.Request{Labels: map[string]string{"resourceArn": arn}, Query: r.URL.Query()}, true
+	}
+	rt, ok := h.routes[r.Method+" "+path]
+	return rt, wire.Request{}, ok
+}
+
+type errorBody struct {
+	Type             string `json:"__type"`
+	ExceptionMessage string `json:"exceptionMessage"`
+	Message          string `json:"message"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, reqID, op string, e exception, cause error) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("x-amzn-ErrorType", e.Code)
+	w.WriteHeader(e.Status)
+	b, _ := json.Marshal(errorBody{Type: e.Code, ExceptionMessage: e.Message, Message: e.Message})
+	_, _ = w.Write(b)
+	level := slog.LevelDebug
+	if e.Status >= 500 {
+		level = slog.LevelError
+	} else if e.Status == 401 || e.Status == 403 {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", reqID), slog.String("operation", op), slog.String("code", e.Code),
+		slog.Int("status", e.Status), slog.String("remote_addr", r.RemoteAddr),
+	}
+	if cause != nil {
+		attrs = append(attrs, slog.String("err", cause.Error()))
+	}
+	h.log.LogAttrs(r.Context(), level, "api request failed", attrs...)
+}
+
+func (h *Handler) logDone(r *http.Request, reqID, op string, status int, start time.Time) {
+	if !h.log.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	h.log.LogAttrs(r.Context(), slog.LevelDebug, "api request",
+		slog.String("request_id", reqID), slog.String("operation", op), slog.Int("status", status),
+		slog.Duration("took", time.Since(start)))
+}
+
+// SigV4 adapts a SigV4 verifier to an Authenticator: its failures become
+// the AWS errors the SDKs map to access denied (403) or a malformed request.
+func SigV4(v *sigv4.Verifier) Authenticator { return sigv4Auth{v} }
+
+type sigv4Auth struct{ v *sigv4.Verifier }
+
+func (a sigv4Auth) Authenticate(r *http.Request) ([]byte, error) {
+	id, err := a.v.Verify(r)
+	if err != nil {
+		var e *sigv4.Error
+		if errors.As(err, &e) {
+			return nil, authError{e}
+		}
+		return nil, err
+	}
+	return id.Body, nil
+}
+
+// authError carries a sigv4 failure to the error table; Error() is the
+// client-safe message only.
+type authError struct{ e *sigv4.Error }
+
+func (a authError) Error() string   { return a.e.Message }
+func (a authError) AWSCode() string { return a.e.Code }
+func (a authError) HTTPStatus() int { return a.e.Status }
+func (a authError) Unwrap() error   { return a.e }

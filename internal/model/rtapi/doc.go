@@ -1,0 +1,14 @@
+// Package rtapi holds the shapes, validation and operation table of the
+// Amazon IVS real-time API ("ivs-realtime", 2020-07-14), generated from the
+// botocore model by awsmodel/apigen. Do not edit the *_gen.go files; change
+// the generator and run `go generate ./...`.
+//
+// Structure members are pointers (scalars, structures) or nil-able slices
+// and maps so that "absent" differs from "zero"; JSON uses the model's
+// member names with omitzero. Validate reports every model constraint a
+// value breaks as a *wire.ValidationError.
+//
+// No goroutines, no I/O.
+package rtapi
+
+//go:generate go run ../../control/awsmodel/apigen -service ivs-realtime -pkg rtapi

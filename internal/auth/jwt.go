@@ -146,7 +146,7 @@ func verifyES384(token string, keys func(kid string) ([]*ecdsa.PublicKey, error)
 	case hdr.Alg == nil:
 		return nil, fmt.Errorf("%w: header has no alg", ErrTokenMalformed)
 	case *hdr.Alg != algES384:
-		return nil, fmt.Errorf("%w: alg %q is not allowed, want %q", ErrTokenMalformed, *hdr.Alg, algES384)
+		return nil, fmt.Errorf("%w: alg %q is not allowed, want %q", ErrTokenMalformed, clip(*hdr.Alg), algES384)
 	case hdr.Crit != nil:
 		return nil, fmt.Errorf("%w: crit header parameters are not supported", ErrTokenMalformed)
 	}
@@ -164,10 +164,10 @@ func verifyES384(token string, keys func(kid string) ([]*ecdsa.PublicKey, error)
 
 	candidates, err := keys(hdr.Kid)
 	if err != nil {
-		return nil, fmt.Errorf("%w: resolve key %q: %w", ErrTokenSignature, hdr.Kid, err)
+		return nil, fmt.Errorf("%w: resolve key %q: %w", ErrTokenSignature, clip(hdr.Kid), err)
 	}
 	if len(candidates) == 0 {
-		return nil, fmt.Errorf("%w: no key found for kid %q", ErrTokenSignature, hdr.Kid)
+		return nil, fmt.Errorf("%w: no key found for kid %q", ErrTokenSignature, clip(hdr.Kid))
 	}
 	digest := sha512.Sum384([]byte(token[:len(h)+1+len(p)]))
 	r := new(big.Int).SetBytes(sig[:es384KeySize])
@@ -180,7 +180,20 @@ func verifyES384(token string, keys func(kid string) ([]*ecdsa.PublicKey, error)
 			return payload, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: signature does not match any key for kid %q", ErrTokenSignature, hdr.Kid)
+	return nil, fmt.Errorf("%w: signature does not match any key for kid %q", ErrTokenSignature, clip(hdr.Kid))
+}
+
+// clip shortens untrusted token content quoted in error messages.
+func clip(s string) string {
+	const limit = 80
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // claimsError classifies a JSON decoding error of a verified payload.

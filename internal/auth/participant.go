@@ -91,12 +91,11 @@ func NewTokenSigner(key *ecdsa.PrivateKey, kid string) *TokenSigner {
 // ErrTokenClaims. The cost is one ECDSA P-384 signature plus a few hundred
 // nanoseconds of encoding.
 func (s *TokenSigner) MintParticipant(c ParticipantClaims) (string, error) {
-	if s == nil || s.err != nil {
-		err := error(fmt.Errorf("%w: missing token signer", ErrInvalidKey))
-		if s != nil {
-			err = s.err
-		}
-		return "", fmt.Errorf("mint participant token: %w", err)
+	if s == nil {
+		return "", fmt.Errorf("mint participant token: %w: nil token signer", ErrInvalidKey)
+	}
+	if s.err != nil {
+		return "", fmt.Errorf("mint participant token: %w", s.err)
 	}
 	if c.IssuedAt.IsZero() {
 		c.IssuedAt = time.Now()
@@ -108,10 +107,11 @@ func (s *TokenSigner) MintParticipant(c ParticipantClaims) (string, error) {
 		return "", fmt.Errorf("mint participant token: %w", err)
 	}
 
-	// Both buffers live on the stack for any token within the IVS limits.
-	var payloadBuf [1536]byte
+	// Both buffers live on the stack; only unusually large claims spill
+	// to the heap.
+	var payloadBuf [1024]byte
 	payload := appendParticipantPayload(payloadBuf[:0], &c)
-	var inputBuf [4096]byte
+	var inputBuf [1536]byte
 	input := append(inputBuf[:0], s.header...)
 	input = b64.AppendEncode(input, payload)
 	size := len(input) + 1 + b64.EncodedLen(es384SigSize)

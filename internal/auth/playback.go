@@ -114,7 +114,7 @@ func VerifyPlayback(token, channelARN string, keys []*ecdsa.PublicKey, now time.
 	case w.ChannelARN == "":
 		return PlaybackClaims{}, fmt.Errorf("%w: aws:channel-arn is required", ErrTokenClaims)
 	case w.ChannelARN != channelARN:
-		return PlaybackClaims{}, fmt.Errorf("%w: wrong channel: token is for %q", ErrTokenClaims, w.ChannelARN)
+		return PlaybackClaims{}, fmt.Errorf("%w: wrong channel: token is for %q", ErrTokenClaims, clip(w.ChannelARN))
 	}
 	if err := checkTimes(w.Exp, w.Iat, now); err != nil {
 		return PlaybackClaims{}, err

@@ -34,8 +34,18 @@ func keys(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr("STAGECAST_DATA_DIR", "./data"), "data directory")
 	desc := fs.String("description", "", "what the key is for")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	// Accept flags before and after the positional KEY_ID.
+	var positional []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, positional[0])
+		rest = fs.Args()[1:]
 	}
 	ring, err := accesskey.Open(filepath.Join(*dataDir, "access-keys.json"))
 	if err != nil {
@@ -63,19 +73,19 @@ func keys(args []string, stdout, stderr io.Writer) int {
 		_ = tw.Flush()
 		return 0
 	case "delete":
-		if fs.NArg() != 1 {
+		if len(positional) != 1 {
 			fmt.Fprint(stderr, "stagecast keys delete: give exactly one KEY_ID\n")
 			return 2
 		}
-		if err := ring.Delete(fs.Arg(0)); err != nil {
+		if err := ring.Delete(positional[0]); err != nil {
 			if errors.Is(err, accesskey.ErrNotFound) {
-				fmt.Fprintf(stderr, "stagecast keys delete: no access key %q\n", fs.Arg(0))
+				fmt.Fprintf(stderr, "stagecast keys delete: no access key %q\n", positional[0])
 				return 1
 			}
 			fmt.Fprintf(stderr, "stagecast keys delete: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "deleted %s\n", fs.Arg(0))
+		fmt.Fprintf(stdout, "deleted %s\n", positional[0])
 		return 0
 	}
 	fmt.Fprintf(stderr, "stagecast keys: unknown subcommand %q\n%s", args[0], keysUsage)

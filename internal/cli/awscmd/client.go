@@ -152,13 +152,6 @@ func classifyCallError(w io.Writer, prefix, opName, endpoint string, err error) 
 	case errors.As(err, &params):
 		fmt.Fprintf(w, "%s: error: parameter validation failed: %v\n", prefix, params)
 		return exitUsage
-	case errors.As(err, &apiErr):
-		fmt.Fprintf(w, "An error occurred (%s) when calling the %s operation: %s\n", apiErr.ErrorCode(), opName, apiMessage(apiErr))
-		return exitService
-	case errors.As(err, &respErr):
-		code := respErr.HTTPStatusCode()
-		fmt.Fprintf(w, "An error occurred (%d) when calling the %s operation: %s\n", code, opName, http.StatusText(code))
-		return exitService
 	case errors.As(err, &sendErr):
 		target := endpoint + "/" + opName
 		var urlErr *url.Error
@@ -177,6 +170,13 @@ func classifyCallError(w io.Writer, prefix, opName, endpoint string, err error) 
 			fmt.Fprintf(w, "Could not connect to the endpoint URL: %q\n", target)
 		}
 		return exitConnect
+	case errors.As(err, &apiErr):
+		fmt.Fprintf(w, "An error occurred (%s) when calling the %s operation: %s\n", apiErr.ErrorCode(), opName, apiMessage(apiErr))
+		return exitService
+	case errors.As(err, &respErr) && respErr.HTTPStatusCode() != 0:
+		code := respErr.HTTPStatusCode()
+		fmt.Fprintf(w, "An error occurred (%d) when calling the %s operation: %s\n", code, opName, http.StatusText(code))
+		return exitService
 	}
 	fmt.Fprintf(w, "%s: error: %v\n", prefix, err)
 	return exitConnect

@@ -112,9 +112,19 @@ func listSQL(q store.Query) (string, []any) {
 		b.WriteString(" AND parent = ?")
 		args = append(args, q.Parent)
 	}
-	for _, a := range q.Attrs {
-		b.WriteString(" AND seq IN (SELECT seq FROM attrs WHERE name = ? AND value = ?)")
+	for i, a := range q.Attrs {
+		b.WriteString(" AND seq IN (SELECT seq FROM attrs WHERE name = ? AND value = ?")
 		args = append(args, a.Name, a.Value)
+		if i == 0 && q.AfterSeq > 0 {
+			// Narrow the attrs index range scanned for the first filter too.
+			if q.Descending {
+				b.WriteString(" AND seq < ?")
+			} else {
+				b.WriteString(" AND seq > ?")
+			}
+			args = append(args, q.AfterSeq)
+		}
+		b.WriteString(")")
 	}
 	if q.Descending {
 		if q.AfterSeq > 0 {

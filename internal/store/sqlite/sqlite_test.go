@@ -163,19 +163,30 @@ func TestManyListShapes(t *testing.T) {
 	t.Parallel()
 	db, _ := openTemp(t)
 	ctx := t.Context()
-	r := &store.Record{Key: "k", Kind: "x"}
-	for i := range 40 {
+	r := &store.Record{Key: "k", Kind: "x", Parent: "p"}
+	for i := range 6 {
 		r.Attrs = append(r.Attrs, store.Attr{Name: fmt.Sprint(i), Value: "v"})
 	}
 	if err := store.Create(ctx, db, r); err != nil {
 		t.Fatal(err)
 	}
-	// More query shapes than the statement cache holds still work.
-	for n := range 40 {
-		for _, desc := range []bool{false, true} {
-			p, err := db.List(ctx, store.Query{Kind: "x", Attrs: r.Attrs[:n], Descending: desc, Limit: 5})
-			if err != nil || len(p.Records) != 1 {
-				t.Fatalf("%d attrs: %d records, %v", n, len(p.Records), err)
+	// More query shapes (7*2*2*2*2 = 112) than the statement cache holds
+	// still work, and all find the record.
+	for n := range len(r.Attrs) + 1 {
+		for _, parent := range []string{"", "p"} {
+			for _, desc := range []bool{false, true} {
+				for _, after := range []int64{0, r.Seq - 1} {
+					for _, limit := range []int{0, 5} {
+						q := store.Query{Kind: "x", Parent: parent, Attrs: r.Attrs[:n], Descending: desc, AfterSeq: after, Limit: limit}
+						if desc && after > 0 {
+							q.AfterSeq = r.Seq + 1
+						}
+						p, err := db.List(ctx, q)
+						if err != nil || len(p.Records) != 1 || p.More {
+							t.Fatalf("%+v: %d records, more %v, %v", q, len(p.Records), p.More, err)
+						}
+					}
+				}
 			}
 		}
 	}

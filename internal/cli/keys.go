@@ -44,7 +44,7 @@ func keys(args []string, stdout, stderr io.Writer) int {
 		if fs.NArg() == 0 {
 			break
 		}
-		positional = append(positional, positional[0])
+		positional = append(positional, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
 	ring, err := accesskey.Open(filepath.Join(*dataDir, "access-keys.json"))

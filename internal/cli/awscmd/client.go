@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"runtime/debug"
+	"sort"
 	"strconv"
 	"time"
 
@@ -23,15 +25,117 @@ import (
 	"github.com/stagecast/stagecast/internal/control/awsmodel"
 )
 
-// clientFactories hold the only per-service code: the SDK constructors.
-// Every operation is then reached by reflection on the returned client.
-var clientFactories = map[string]func(cfg aws.Config, endpoint string) any{
-	awsmodel.IVS: func(cfg aws.Config, endpoint string) any {
-		return ivs.NewFromConfig(cfg, func(o *ivs.Options) { o.BaseEndpoint = aws.String(endpoint) })
+// sdkService describes one service's SDK client: the only per-service
+// code. Every operation is reached by reflection on the client.
+type sdkService struct {
+	module    string       // Go module of the client, for messages
+	client    reflect.Type // the *Client type
+	newClient func(cfg aws.Config, endpoint string) any
+}
+
+var sdkServices = map[string]sdkService{
+	awsmodel.IVS: {
+		module: "github.com/aws/aws-sdk-go-v2/service/ivs",
+		client: reflect.TypeOf((*ivs.Client)(nil)),
+		newClient: func(cfg aws.Config, endpoint string) any {
+			return ivs.NewFromConfig(cfg, func(o *ivs.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		},
 	},
-	awsmodel.Realtime: func(cfg aws.Config, endpoint string) any {
-		return ivsrealtime.NewFromConfig(cfg, func(o *ivsrealtime.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	awsmodel.Realtime: {
+		module: "github.com/aws/aws-sdk-go-v2/service/ivsrealtime",
+		client: reflect.TypeOf((*ivsrealtime.Client)(nil)),
+		newClient: func(cfg aws.Config, endpoint string) any {
+			return ivsrealtime.NewFromConfig(cfg, func(o *ivsrealtime.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		},
 	},
+}
+
+// version names the SDK module with the version linked into the binary.
+func (s sdkService) version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == s.module {
+				return s.module + " " + d.Version
+			}
+		}
+	}
+	return s.module
+}
+
+// hasOperation reports whether the SDK client has a method for op.
+func (s sdkService) hasOperation(op string) bool {
+	_, ok := s.client.MethodByName(op)
+	return ok
+}
+
+// checkSupport refuses input the SDK client cannot send: an operation
+// without a method, or members (at any depth) without a Go field, which
+// encoding/json would otherwise drop silently. The embedded model can be
+// newer than the SDK release in go.mod.
+func (s sdkService) checkSupport(m *awsmodel.Model, spec *opSpec, input map[string]any) error {
+	meth, ok := s.client.MethodByName(spec.name)
+	if !ok {
+		return usageError{fmt.Sprintf("%s is in the %s model but not in the bundled SDK (%s), so it cannot be sent", spec.kebab, m.Name, s.version())}
+	}
+	if spec.input == nil {
+		return nil
+	}
+	if path := missingField(m, spec.op.Input.Shape, meth.Type.In(2), input, ""); path != "" {
+		return usageError{fmt.Sprintf("parameter %s is in the %s model but not in the bundled SDK (%s), so it cannot be sent", path, m.Name, s.version())}
+	}
+	return nil
+}
+
+// missingField returns the path of the first member of v that has no field
+// in the Go type typ, or "".
+func missingField(m *awsmodel.Model, shape string, typ reflect.Type, v any, path string) string {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	s := m.Shapes[shape]
+	switch x := v.(type) {
+	case map[string]any:
+		if s.Type == "map" {
+			for k, e := range x {
+				if p := missingField(m, s.Value.Shape, typ.Elem(), e, path+"."+k); p != "" {
+					return p
+				}
+			}
+			return ""
+		}
+		if typ.Kind() != reflect.Struct {
+			return path
+		}
+		for _, k := range sortedKeys(x) {
+			sub := k
+			if path != "" {
+				sub = path + "." + k
+			}
+			idx := fieldFor(typ, k)
+			if idx < 0 {
+				return sub
+			}
+			if p := missingField(m, s.Members[k].Shape, typ.Field(idx).Type, x[k], sub); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p := missingField(m, s.Member.Shape, typ.Elem(), e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // caller invokes model operations on an SDK client by reflection.

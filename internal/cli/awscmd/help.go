@@ -41,7 +41,11 @@ func printServiceHelp(w io.Writer, m *awsmodel.Model) {
 	fmt.Fprintln(w, "Commands:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, name := range m.OperationNames() {
-		fmt.Fprintf(tw, "  %s\t%s\n", awsmodel.Kebab(name), firstSentence(m.Operations[name].Documentation))
+		doc := firstSentence(m.Operations[name].Documentation)
+		if !sdkServices[m.Name].hasOperation(name) {
+			doc = "[not in the bundled SDK] " + doc
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", awsmodel.Kebab(name), doc)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)

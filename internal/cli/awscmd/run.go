@@ -192,7 +192,7 @@ func (g *globalOpts) set(name, value string) error {
 func Run(ctx context.Context, service string, args []string, env Env) int {
 	env = env.normalized()
 	prefix := "stagecast " + service
-	newClient, known := clientFactories[service]
+	sdk, known := sdkServices[service]
 	m, err := awsmodel.Load(service)
 	if !known || err != nil {
 		fmt.Fprintf(env.Stderr, "stagecast: error: unknown service %q (want %s or %s)\n", service, awsmodel.IVS, awsmodel.Realtime)
@@ -231,6 +231,10 @@ func Run(ctx context.Context, service string, args []string, env Env) int {
 	if req.skeleton != "" {
 		return printSkeleton(env, c, spec, req.skeleton)
 	}
+	if err := sdk.checkSupport(m, spec, req.input); err != nil {
+		fmt.Fprintf(env.Stderr, "%s: error: %v\n", prefix, err)
+		return exitUsage
+	}
 
 	r := &resolver{service: service, g: g, env: env}
 	s, err := r.resolve(ctx)
@@ -246,7 +250,7 @@ func Run(ctx context.Context, service string, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "debug: endpoint %s (from %s), region %s (from %s), credentials from %s\n",
 			s.endpoint, s.endpointSrc, s.region, s.regionSrc, s.credsSrc)
 	}
-	call := &caller{m: m, client: reflect.ValueOf(newClient(cfg, s.endpoint))}
+	call := &caller{m: m, client: reflect.ValueOf(sdk.newClient(cfg, s.endpoint))}
 	var out map[string]any
 	if spec.pager != nil && !g.noPaginate && !req.userPaging {
 		out, err = paginate(ctx, call, spec, req)

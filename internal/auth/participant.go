@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -234,7 +233,7 @@ type participantJSON struct {
 // an error from resolve is wrapped as well, alongside ErrTokenSignature.
 func VerifyParticipant(token string, resolve KeyResolver, now time.Time) (ParticipantClaims, error) {
 	if resolve == nil {
-		return ParticipantClaims{}, errors.New("verify participant token: nil key resolver")
+		return ParticipantClaims{}, fmt.Errorf("%w: no key resolver", ErrTokenSignature)
 	}
 	payload, err := verifyES384(token, resolve)
 	if err != nil {

@@ -3,8 +3,10 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/stagecast/stagecast/internal/model"
+	"github.com/stagecast/stagecast/internal/model/wire"
 	"github.com/stagecast/stagecast/internal/store"
 )
 
@@ -42,7 +44,9 @@ func (t Tagger) Tag(ctx context.Context, arn string, tags map[string]string) err
 			m[k] = v
 		}
 		if len(m) > MaxTags {
-			return &model.QuotaError{Quota: "tags per resource", Limit: MaxTags}
+			// TagResource models no quota error: a ValidationException is
+			// what the SDKs can surface as a typed error.
+			return wire.Invalid("tags", fmt.Sprintf("A resource may have at most %d tags; this request would leave %d", MaxTags, len(m)))
 		}
 		return nil
 	})

@@ -179,16 +179,26 @@ func validateSignedHeaders(list string) *Error {
 // validHeaderName reports whether s is a lower case HTTP token (RFC 9110).
 func validHeaderName(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
+		if !headerNameByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// headerNameByte marks the bytes allowed in a lower case header name.
+var headerNameByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] = true
+	}
+	return t
+}()
 
 // validRegion accepts region-like names: 1-32 bytes of a-z, 0-9 and '-'.
 func validRegion(s string) bool {

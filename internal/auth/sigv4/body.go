@@ -36,7 +36,7 @@ func Body(r *http.Request) []byte {
 }
 
 // readBody reads at most limit bytes of r.Body and replaces r.Body with a
-// bufferedBody over them.
+// bufferedBody over them (or http.NoBody when the body is empty).
 func readBody(r *http.Request, limit int64) ([]byte, *Error) {
 	var data []byte
 	switch {
@@ -57,6 +57,11 @@ func readBody(r *http.Request, limit int64) ([]byte, *Error) {
 		if int64(len(data)) > limit {
 			return nil, errTooLarge(limit, nil)
 		}
+	}
+	if len(data) == 0 {
+		// Nothing to keep: handlers read an empty body either way.
+		r.Body = http.NoBody
+		return nil, nil
 	}
 	b := &bufferedBody{data: data}
 	b.rd.Reset(data)

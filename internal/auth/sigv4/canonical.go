@@ -213,6 +213,9 @@ func appendHeaderValues(dst []byte, vals []string) []byte {
 // spaces collapsed to one, which is what the SDK signers compute.
 func appendHeaderValue(dst []byte, v string) []byte {
 	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return append(dst, v...)
+	}
 	prevSpace := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]

@@ -65,9 +65,10 @@ type Identity struct {
 	AccessKeyID string
 	// Region is the region from the credential scope.
 	Region string
-	// Body is the complete request body that was verified. r.Body has been
-	// replaced by a reader over the same bytes; handlers should use Body
-	// (or [Body]) rather than read r.Body again. Do not modify it.
+	// Body is the complete request body that was verified (nil if empty).
+	// r.Body has been replaced by a reader over the same bytes; handlers
+	// should use Body (or [Body]) rather than read r.Body again, which
+	// would copy it. Do not modify it.
 	Body []byte
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/stagecast/stagecast/internal/auth"
 	"github.com/stagecast/stagecast/internal/control"
@@ -15,9 +14,9 @@ import (
 	"github.com/stagecast/stagecast/internal/store"
 )
 
-// keyPairDoc is a stored playback key pair (the public half only). The
-// record's Lookup is the fingerprint, so the same key cannot be imported
-// twice.
+// keyPairDoc is a stored playback key pair: the public half only, as
+// canonical PEM. The record's Lookup is the fingerprint, so the same key
+// cannot be imported twice.
 type keyPairDoc struct {
 	Name              string `json:"name"`
 	Fingerprint       string `json:"fingerprint"`
@@ -42,13 +41,14 @@ func (s *Service) ImportPlaybackKeyPair(ctx context.Context, in *ivsapi.ImportPl
 		return nil, wire.Invalid("publicKeyMaterial", err.Error())
 	}
 	fp := auth.Fingerprint(pub)
-	if fp == "" {
+	canonical, err := auth.MarshalPublicKeyPEM(pub)
+	if fp == "" || err != nil {
 		return nil, wire.Invalid("publicKeyMaterial", "the public key cannot be encoded")
 	}
 	if err := s.checkQuota(ctx, store.KindPlaybackKey, "", "playback key pairs", MaxPlaybackKeyPairs); err != nil {
 		return nil, err
 	}
-	doc := &keyPairDoc{Name: str(in.Name), Fingerprint: fp, PublicKeyMaterial: strings.TrimSpace(material) + "\n"}
+	doc := &keyPairDoc{Name: str(in.Name), Fingerprint: fp, PublicKeyMaterial: canonical}
 	arn := s.d.Identity.ARN(string(store.KindPlaybackKey), model.NewResourceID())
 	rec, err := newRecord(store.KindPlaybackKey, arn, "", doc, in.Tags)
 	if err != nil {

@@ -92,7 +92,9 @@ func TestThroughSDK(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"team": "video"}, tags.Tags)
 
-	// Typed errors.
+	// Typed errors. The model's only error member is exceptionMessage, so
+	// the Go SDK fills ExceptionMessage (its ErrorMessage() reads Message,
+	// which it never deserializes).
 	_, err = c.CreateStreamKey(ctx, &ivs.CreateStreamKeyInput{ChannelArn: ch.Arn})
 	var quota *types.ServiceQuotaExceededException
 	require.True(t, errors.As(err, &quota), "got %v", err)

@@ -59,7 +59,7 @@ const (
 // maxAttempts bounds the retries of an optimistic read-modify-write that
 // keeps losing to concurrent writers; after that the caller gets a
 // ConflictException and may retry.
-const maxAttempts = 8
+const maxAttempts = 16
 
 // LiveState is what the service needs from the live (ingest) side: whether
 // a channel is broadcasting, its current stream, and the actions on it.

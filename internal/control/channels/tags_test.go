@@ -66,7 +66,7 @@ func TestTagErrors(t *testing.T) {
 		{name: "unknown channel", arn: missingARN("channel"), tags: map[string]string{"a": "b"}, wantErr: "NotFound"},
 		{name: "realtime resource type", arn: testIdentity.ARN("stage", "abc"), tags: map[string]string{"a": "b"}, wantErr: "NotFound"},
 		{name: "internal record is not taggable", arn: arn + "/stream-session/" + streamID, tags: map[string]string{"a": "b"}, wantErr: "NotFound"},
-		{name: "more than 50 tags", arn: arn, tags: manyTags(51), wantErr: "Quota"},
+		{name: "more than 50 tags", arn: arn, tags: manyTags(51), wantErr: "Validation"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

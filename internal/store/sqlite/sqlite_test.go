@@ -218,10 +218,14 @@ func BenchmarkGet(b *testing.B) {
 	db, _ := openTemp(b)
 	const n = 1000
 	seedBench(b, db, n)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = benchRecord(i).Key
+	}
 	ctx := b.Context()
 	i := 0
 	for b.Loop() {
-		if _, err := db.Get(ctx, benchRecord(i%n).Key); err != nil {
+		if _, err := db.Get(ctx, keys[i%n]); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -276,9 +280,18 @@ func BenchmarkListAttr(b *testing.B) {
 func BenchmarkCreate(b *testing.B) {
 	db, _ := openTemp(b)
 	ctx := b.Context()
+	recs := make([]*store.Record, 0, 1024)
 	i := 0
 	for b.Loop() {
-		if err := store.Create(ctx, db, benchRecord(i)); err != nil {
+		if i%cap(recs) == 0 {
+			b.StopTimer()
+			recs = recs[:0]
+			for j := range cap(recs) {
+				recs = append(recs, benchRecord(i+j))
+			}
+			b.StartTimer()
+		}
+		if err := store.Create(ctx, db, recs[i%cap(recs)]); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
+	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/stagecast/stagecast/internal/store"
@@ -38,6 +38,9 @@ func (d *DB) Apply(ctx context.Context, ops ...store.Op) error {
 		}
 	}
 
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
 	// One writer at a time in this process; SQLite allows no more anyway.
 	select {
 	case d.writeSem <- struct{}{}:
@@ -268,7 +271,7 @@ func (w *txWriter) insertAttrs(ctx context.Context, seq int64, attrs []store.Att
 // conflict turns a UNIQUE violation on resources into store.ErrExists,
 // saying which constraint was hit; other errors are returned unchanged.
 func conflict(err error) error {
-	var se *sqlite.Error
+	var se *sqlitedrv.Error
 	if !errors.As(err, &se) {
 		return err
 	}

@@ -449,7 +449,7 @@ func TestTypedErrors(t *testing.T) {
 	require.ErrorAs(t, err, &rve)
 	_, err = s.Realtime.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{Video: &rttypes.Video{Width: aws.Int32(1921)}})
 	require.ErrorAs(t, err, &rve)
-	for range 19 {
+	for range 20 {
 		_, err = s.Realtime.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{})
 		require.NoError(t, err)
 	}

@@ -100,7 +100,9 @@ func TestKeysCommand(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	require.Equal(t, 0, cli.Main(context.Background(), []string{"keys", "create", "--description", "ci", "--data-dir", dir}, nil, &out, &errb), errb.String())
-	var created struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var created struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &created))
 	require.Regexp(t, `^AKIA[A-Z0-9]{16}$`, created.AccessKey.AccessKeyId)
 	require.Len(t, created.AccessKey.SecretAccessKey, 40)

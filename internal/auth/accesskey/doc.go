@@ -16,8 +16,9 @@
 // file changed (another inode, size or modification time): keys created by
 // another process start working, and deleted keys stop working, within about
 // a second without restarting the server. That stat and reload happen
-// synchronously in the calling request; a file that fails to parse keeps the
-// previous snapshot and is retried on the next check.
+// synchronously in the calling request (never waiting for a writer of the
+// same Ring); a file that fails to parse keeps the previous snapshot and is
+// retried on the next check.
 //
 // The package starts no goroutines. Create and Delete block on the file lock
 // and on disk I/O; Open and Reload block on disk I/O.

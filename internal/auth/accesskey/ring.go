@@ -155,9 +155,17 @@ func (r *Ring) refreshIfDue() {
 	if r.snap.Load().stamp.matches(info) {
 		return
 	}
+	// Never block a request behind a writer of this process: it is about
+	// to publish a snapshot read from disk under the file lock anyway.
+	if !r.mu.TryLock() {
+		return
+	}
+	defer r.mu.Unlock()
 	// A parse error keeps the old snapshot; the next check retries because
 	// the stamp still differs.
-	_ = r.Reload()
+	if s, err := load(r.path); err == nil {
+		r.snap.Store(s)
+	}
 }
 
 // Reload re-reads the file. A missing file yields an empty ring. On error

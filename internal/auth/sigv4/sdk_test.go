@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stagecast/stagecast/internal/auth/accesskey"
 	"github.com/stagecast/stagecast/internal/auth/sigv4"
 )
 
@@ -184,4 +186,35 @@ func TestOfficialSDKRejected(t *testing.T) {
 			require.Equal(t, tt.wantStatus, respErr.HTTPStatusCode())
 		})
 	}
+}
+
+func TestOfficialSDKWithFileKeyring(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "keys.json")
+	ring, err := accesskey.Open(path)
+	require.NoError(t, err)
+	srv := newAPIServer(t, sigv4.NewVerifier(ring, sigv4.Options{}))
+
+	// `stagecast keys create` runs in another process while the server runs.
+	cli, err := accesskey.Open(path)
+	require.NoError(t, err)
+	key, err := cli.Create("sdk test")
+	require.NoError(t, err)
+
+	client := ivsrealtime.NewFromConfig(sdkConfig(key.ID, key.Secret, ""), func(o *ivsrealtime.Options) {
+		o.BaseEndpoint = aws.String(srv.URL)
+	})
+	listStages := func() error {
+		_, err := client.ListStages(context.Background(), &ivsrealtime.ListStagesInput{})
+		return err
+	}
+	require.Eventually(t, func() bool { return listStages() == nil }, 3*time.Second, 50*time.Millisecond,
+		"a key created by another process must work without a restart")
+	require.Equal(t, key.ID, srv.last(t).identity.AccessKeyID)
+
+	require.NoError(t, cli.Delete(key.ID))
+	require.Eventually(t, func() bool {
+		var apiErr smithy.APIError
+		return errors.As(listStages(), &apiErr) && apiErr.ErrorCode() == sigv4.CodeUnrecognizedClient
+	}, 3*time.Second, 50*time.Millisecond, "a deleted key must stop working")
 }

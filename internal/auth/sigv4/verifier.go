@@ -162,12 +162,8 @@ func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 			latest.UTC().Format(amzDateLayout) + " (" + now.UTC().Format(amzDateLayout) + " + " + skewText(v.maxSkew) + ".)")
 	}
 
-	body, berr := readBody(r, v.maxBody)
-	if berr != nil {
-		return Identity{}, berr
-	}
-
-	// Canonical request.
+	// Canonical request; the body is read last so that a request refused
+	// for a malformed query string is never buffered.
 	var crBuf [2048]byte
 	cr := crBuf[:0]
 	cr = append(cr, r.Method...)
@@ -183,6 +179,10 @@ func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 	cr = append(cr, '\n')
 	cr = append(cr, a.signedHeaders...)
 	cr = append(cr, '\n')
+	body, berr := readBody(r, v.maxBody)
+	if berr != nil {
+		return Identity{}, berr
+	}
 	if len(body) == 0 {
 		cr = append(cr, emptySHA256...)
 	} else {

@@ -95,7 +95,8 @@ type signSpec struct {
 	service string
 	region  string
 	at      time.Time
-	chunked bool // unknown content length
+	chunked bool   // unknown content length
+	payload string // payload hash to sign instead of hex(SHA-256(body))
 }
 
 // signed builds a client request the way aws-sdk-go-v2 does and signs it
@@ -142,8 +143,13 @@ func signed(t testing.TB, s signSpec) *http.Request {
 		}
 	}
 	sum := sha256.Sum256([]byte(s.body))
+	payload := hex.EncodeToString(sum[:])
+	if s.payload != "" {
+		payload = s.payload
+		req.Header.Set("X-Amz-Content-Sha256", payload)
+	}
 	creds := aws.Credentials{AccessKeyID: s.akid, SecretAccessKey: s.secret, SessionToken: s.token}
-	err = v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), s.service, s.region, s.at)
+	err = v4.NewSigner().SignHTTP(context.Background(), creds, req, payload, s.service, s.region, s.at)
 	require.NoError(t, err)
 	return req
 }
@@ -182,6 +188,7 @@ func TestVerifyAcceptsSDKSignedRequests(t *testing.T) {
 		{name: "signed 14 minutes ago", spec: signSpec{target: "/ListChannels", body: `{}`, at: testNow.Add(-14 * time.Minute)}},
 		{name: "signed 14 minutes in the future", spec: signSpec{target: "/ListChannels", body: `{}`, at: testNow.Add(14 * time.Minute)}},
 		{name: "body exactly at the limit", spec: signSpec{target: "/ListChannels", body: `{"x":"0123456789"}`}, opts: sigv4.Options{MaxBodyBytes: 18}},
+		{name: "x-amz-content-sha256 with the real hash", spec: signSpec{target: "/ListChannels", body: `{}`, payload: hexSHA256(`{}`)}},
 		{name: "chunked body", spec: signSpec{target: "/ListChannels", body: `{"maxResults":5}`, chunked: true}},
 	}
 	for _, tt := range tests {
@@ -218,6 +225,11 @@ func TestVerifyAcceptsSDKSignedRequests(t *testing.T) {
 			})
 		}
 	}
+}
+
+func hexSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 var hex64 = regexp.MustCompile(`[0-9a-f]{64}`)
@@ -272,6 +284,8 @@ func TestVerifyRejects(t *testing.T) {
 			mutate: func(r *http.Request) { r.URL.RawQuery = "tagKeys=%zz" }, wantCode: sigv4.CodeValidation, wantStatus: 400},
 		{name: "semicolon query", spec: with(func(s *signSpec) { s.method = http.MethodDelete; s.body = "" }),
 			mutate: func(r *http.Request) { r.URL.RawQuery = "a=1;b=2" }, wantCode: sigv4.CodeValidation, wantStatus: 400},
+		{name: "unsigned payload", spec: with(func(s *signSpec) { s.payload = "UNSIGNED-PAYLOAD" }),
+			wantCode: sigv4.CodeInvalidSignature, wantStatus: 403},
 		{name: "extra unsigned header is ignored", spec: base, mutate: func(r *http.Request) { r.Header.Set("X-Forwarded-For", "10.0.0.1") }},
 		{name: "changed user agent is ignored (never signed)", spec: base, mutate: func(r *http.Request) { r.Header.Set("User-Agent", "curl") }},
 		{name: "changed signed header", spec: base, mutate: func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") },

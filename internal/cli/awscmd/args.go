@@ -19,10 +19,11 @@ const maxParamFileSize = 10 << 20
 type argKind int
 
 const (
-	kindScalar argKind = iota // exactly one word
-	kindBool                  // no word: --flag / --no-flag
-	kindList                  // one or more words
-	kindObject                // one word: shorthand or JSON
+	kindScalar      argKind = iota // exactly one word
+	kindBool                       // no word: --flag / --no-flag
+	kindList                       // one or more words
+	kindObject                     // one word: shorthand or JSON
+	kindSkeletonArg                // --generate-cli-skeleton: an optional word
 )
 
 // flagSpec is one operation flag derived from an input member.
@@ -166,9 +167,6 @@ func (o *opSpec) splitFlags(tokens []string) ([]rawFlag, error) {
 	}
 	return out, nil
 }
-
-// kindSkeletonArg marks --generate-cli-skeleton's optional word.
-const kindSkeletonArg argKind = -1
 
 func (o *opSpec) flagKind(name string) (argKind, bool) {
 	if f, ok := o.byFlag[name]; ok {

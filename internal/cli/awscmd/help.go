@@ -195,6 +195,13 @@ func unknownCommandMsg(m *awsmodel.Model, command string) string {
 		cmds = append(cmds, awsmodel.Kebab(n))
 	}
 	msg := fmt.Sprintf("unknown command %q", command)
+	for _, other := range []string{awsmodel.IVS, awsmodel.Realtime} {
+		if om, err := awsmodel.Load(other); other != m.Name && err == nil {
+			if _, ok := operationByCommand(om, command); ok {
+				return msg + fmt.Sprintf("; it is an %s command: run `stagecast %s %s`", other, other, command)
+			}
+		}
+	}
 	if s := suggest(command, cmds); len(s) > 0 {
 		msg += "; did you mean " + quoteAll("", s) + "?"
 	}

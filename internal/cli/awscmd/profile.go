@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -93,7 +94,7 @@ func ReadProfile(path string) (Profile, error) {
 // limitedReader is io.LimitReader that fails instead of silently
 // truncating, so an oversized file is an error rather than bad JSON.
 type limitedReader struct {
-	r interface{ Read([]byte) (int, error) }
+	r io.Reader
 	n int64
 }
 

@@ -159,7 +159,7 @@ func TestUsageErrors(t *testing.T) {
 		want    []string // substrings of stderr
 	}{
 		{"unknown command suggests the closest", "ivs", []string{"create-chanel"}, []string{`unknown command "create-chanel"`, `did you mean "create-channel"?`}},
-		{"realtime command under ivs", "ivs", []string{"create-stage"}, []string{`unknown command "create-stage"`}},
+		{"realtime command under ivs", "ivs", []string{"create-stage"}, []string{`unknown command "create-stage"; it is an ivs-realtime command: run ` + "`stagecast ivs-realtime create-stage`"}},
 		{"unknown flag suggests the closest", "ivs", []string{"create-channel", "--nmae", "x"}, []string{"unknown option --nmae", `"--name"`}},
 		{"misspelt global option", "ivs", []string{"create-channel", "--regoin", "x"}, []string{`"--region"`}},
 		{"missing required flag names it", "ivs-realtime", []string{"create-participant-token", "--duration", "5"}, []string{"required: --stage-arn"}},

@@ -1,8 +1,3 @@
-// Command apigen generates Go shapes, validation and the operation table of
-// one IVS service from its embedded botocore model. It is run by
-// `go generate` in internal/model/ivsapi and internal/model/rtapi:
-//
-//	go run ../../control/awsmodel/apigen -service ivs -pkg ivsapi
 package main
 
 import (

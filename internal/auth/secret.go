@@ -22,9 +22,9 @@ const redacted = "[REDACTED]"
 // fmt verb print "[REDACTED]"; Reveal returns the actual value.
 //
 // Secret deliberately has no MarshalText or MarshalJSON method: encoders
-// such as encoding/json see the underlying string, so a Secret placed in an
-// API response struct is serialized as-is. Code that writes a secret
-// somewhere on purpose should still call Reveal to make that visible.
+// such as encoding/json redact it too (MarshalText), so a Secret that ends
+// up inside a logged or encoded struct never leaks. Code that writes a
+// secret somewhere on purpose calls Reveal and stores the plain string.
 type Secret string
 
 // Reveal returns the secret value. Call it only where the value is
@@ -40,6 +40,10 @@ func (s Secret) GoString() string { return redacted }
 // LogValue implements slog.LogValuer so that slog handlers (text and JSON)
 // print "[REDACTED]" instead of the value.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalText implements encoding.TextMarshaler (used by encoding/json and
+// slog's JSON handler for nested values) and always returns "[REDACTED]".
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Format implements fmt.Formatter. Without it, verbs that fmt does not route
 // through String (for example %d or %x on a string kind reported as a bad

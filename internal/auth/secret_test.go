@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -144,5 +145,17 @@ func TestRandomStringCoversAlphabet(t *testing.T) {
 		if n < 100 || n > 320 {
 			t.Errorf("symbol %q drawn %d times, expected about 200", r, n)
 		}
+	}
+}
+
+func TestSecretRedactedInJSON(t *testing.T) {
+	t.Parallel()
+	const value = "sk_us-east-1_topsecretvalue"
+	b, err := json.Marshal(struct{ Key auth.Secret }{auth.Secret(value)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), value) || !strings.Contains(string(b), "[REDACTED]") {
+		t.Fatalf("json output leaks or lacks redaction: %s", b)
 	}
 }

@@ -62,25 +62,19 @@ func (t Tagger) Untag(ctx context.Context, arn string, keys []string) error {
 	})
 }
 
-// mutate retries on a concurrent update so two TagResource calls both land.
 func (t Tagger) mutate(ctx context.Context, arn string, f func(map[string]string) error) error {
-	for attempt := 0; ; attempt++ {
-		rec, err := t.load(ctx, arn)
-		if err != nil {
-			return err
-		}
-		m := make(map[string]string, len(rec.Tags))
-		for k, v := range rec.Tags {
-			m[k] = v
-		}
-		if err := f(m); err != nil {
-			return err
-		}
-		rec.Tags = m
-		err = store.Update(ctx, t.Store, rec)
-		if errors.Is(err, store.ErrStale) && attempt < 5 {
-			continue
-		}
-		return err
-	}
+	_, err := MutateRecord(ctx, t.Store, arn,
+		func(ctx context.Context) (*store.Record, error) { return t.load(ctx, arn) },
+		func(rec *store.Record) (bool, error) {
+			m := make(map[string]string, len(rec.Tags))
+			for k, v := range rec.Tags {
+				m[k] = v
+			}
+			if err := f(m); err != nil {
+				return false, err
+			}
+			rec.Tags = m
+			return true, nil
+		})
+	return err
 }

@@ -37,8 +37,8 @@ type Handler struct {
 	auth   Authenticator
 	log    *slog.Logger
 	routes map[string]route // "POST /CreateChannel" -> route
-	ivs    ivsapi.Service
-	rt     rtapi.Service
+	// tags holds the tagging routes per service: "ivs GET", "rt DELETE"...
+	tags map[string]route
 }
 
 type route struct {
@@ -50,24 +50,25 @@ type route struct {
 // New builds the handler. auth must not be nil (use an Authenticator that
 // accepts everything only in tests of other layers).
 func New(ivs ivsapi.Service, rt rtapi.Service, auth Authenticator, log *slog.Logger) *Handler {
-	h := &Handler{auth: auth, log: log, routes: map[string]route{}, ivs: ivs, rt: rt}
-	for _, op := range ivsapi.Operations {
-		if strings.HasPrefix(op.Path, "/tags/") {
-			continue
-		}
-		h.routes[op.Method+" "+op.Path] = route{op.Name, op.Status, func(ctx context.Context, req wire.Request) (any, error) {
-			return op.Invoke(ctx, ivs, req)
-		}}
-	}
-	for _, op := range rtapi.Operations {
-		if strings.HasPrefix(op.Path, "/tags/") {
-			continue
-		}
-		h.routes[op.Method+" "+op.Path] = route{op.Name, op.Status, func(ctx context.Context, req wire.Request) (any, error) {
-			return op.Invoke(ctx, rt, req)
-		}}
-	}
+	h := &Handler{auth: auth, log: log, routes: map[string]route{}, tags: map[string]route{}}
+	register(h, "ivs", ivsapi.Operations, ivs)
+	register(h, "rt", rtapi.Operations, rt)
 	return h
+}
+
+// register adds a service's operation table: tagging operations (the only
+// ones both services share a path for) go to h.tags, keyed by service.
+func register[S any](h *Handler, service string, ops []wire.Operation[S], svc S) {
+	for _, op := range ops {
+		r := route{op.Name, op.Status, func(ctx context.Context, req wire.Request) (any, error) {
+			return op.Invoke(ctx, svc, req)
+		}}
+		if strings.HasPrefix(op.Path, "/tags/") {
+			h.tags[service+" "+op.Method] = r
+			continue
+		}
+		h.routes[op.Method+" "+op.Path] = r
+	}
 }
 
 // ivsTagTypes are the ARN resource types owned by the low-latency service;
@@ -77,32 +78,15 @@ var ivsTagTypes = map[string]bool{
 	"recording-configuration": true, "playback-restriction-policy": true, "ad-configuration": true,
 }
 
-// tagRoute finds the tagging operation for /tags/{arn}.
+// tagRoute finds the tagging operation for /tags/{arn}. ARNs that are not
+// IVS ARNs go to the ivs service, whose validation then names the problem.
 func (h *Handler) tagRoute(method, arn string) (route, bool) {
-	var name string
-	switch method {
-	case http.MethodGet:
-		name = "ListTagsForResource"
-	case http.MethodPost:
-		name = "TagResource"
-	case http.MethodDelete:
-		name = "UntagResource"
-	default:
-		return route{}, false
+	service := "rt"
+	if t := model.ResourceType(arn); t == "" || ivsTagTypes[t] {
+		service = "ivs"
 	}
-	if ivsTagTypes[model.ResourceType(arn)] || model.ResourceType(arn) == "" {
-		for _, op := range ivsapi.Operations {
-			if op.Name == name {
-				return route{name, op.Status, func(ctx context.Context, req wire.Request) (any, error) { return op.Invoke(ctx, h.ivs, req) }}, true
-			}
-		}
-	}
-	for _, op := range rtapi.Operations {
-		if op.Name == name {
-			return route{name, op.Status, func(ctx context.Context, req wire.Request) (any, error) { return op.Invoke(ctx, h.rt, req) }}, true
-		}
-	}
-	return route{}, false
+	r, ok := h.tags[service+" "+method]
+	return r, ok
 }
 
 func newRequestID() string {

@@ -172,14 +172,7 @@ func (s *Service) UntagResource(ctx context.Context, in *ivsapi.UntagResourceReq
 // checkQuota fails with a QuotaError when kind already has limit records
 // (under parent when parent is not "").
 func (s *Service) checkQuota(ctx context.Context, kind store.Kind, parent, quota string, limit int) error {
-	n, err := s.d.Store.Count(ctx, kind, parent)
-	if err != nil {
-		return fmt.Errorf("count %s: %w", kind, err)
-	}
-	if n >= limit {
-		return &model.QuotaError{Quota: quota, Limit: limit}
-	}
-	return nil
+	return control.CheckQuota(ctx, s.d.Store, kind, parent, quota, limit)
 }
 
 // guard returns a write that re-saves rec unchanged but fails the whole

@@ -290,27 +290,14 @@ func (s *Service) finish(ctx context.Context, arn, state, reason string) (*rtapi
 // update applies f to a composition under optimistic concurrency; f
 // returns false to leave it unchanged.
 func (s *Service) update(ctx context.Context, arn string, f func(*rtapi.Composition) bool) (*rtapi.Composition, error) {
-	for attempt := 0; ; attempt++ {
-		it, err := s.compositions.Get(ctx, arn)
-		if err != nil {
-			return nil, err
+	it, err := s.compositions.Mutate(ctx, arn, func(c *rtapi.Composition, rec *store.Record) (bool, error) {
+		if !f(c) {
+			return false, nil
 		}
-		if !f(it.Doc) {
-			return it.Doc, nil
-		}
-		it.Rec.Attrs = compositionAttrs(it.Doc)
-		if err := control.Encode(it.Rec, it.Doc); err != nil {
-			return nil, err
-		}
-		err = store.Update(ctx, s.d.Store, it.Rec)
-		if errors.Is(err, store.ErrStale) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return nil, conflictOnStale(err, arn)
-		}
-		return it.Doc, nil
-	}
+		rec.Attrs = compositionAttrs(c)
+		return true, nil
+	})
+	return it.Doc, err
 }
 
 func (s *Service) emit(ctx context.Context, c *rtapi.Composition, name, destID, reason string) {

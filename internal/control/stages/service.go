@@ -140,14 +140,7 @@ func (s *Service) UntagResource(ctx context.Context, in *rtapi.UntagResourceRequ
 
 // quota returns a QuotaError when kind already has limit records.
 func (s *Service) quota(ctx context.Context, kind store.Kind, name string, limit int) error {
-	n, err := s.d.Store.Count(ctx, kind, "")
-	if err != nil {
-		return err
-	}
-	if n >= limit {
-		return &model.QuotaError{Quota: name, Limit: limit}
-	}
-	return nil
+	return control.CheckQuota(ctx, s.d.Store, kind, "", name, limit)
 }
 
 // exists reports a NotFoundError when key is not a record of kind.
@@ -166,11 +159,4 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-func tagsOrEmpty(t map[string]string) map[string]string {
-	if t == nil {
-		return map[string]string{}
-	}
-	return t
 }

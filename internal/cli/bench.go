@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -38,8 +39,9 @@ CreateParticipantToken calls over HTTP next to the raw ES384 signing rate of
 this machine, measured in the same run.
 
 Flags:
-  --duration D      length of each phase (default 10s)
-  --concurrency N   concurrent clients (default 4 x GOMAXPROCS)
+  --duration D      time given to each measurement (default 10s); the two
+                    alternate in one-second slices
+  --concurrency N   concurrent clients (default 2 x GOMAXPROCS)
   --client KIND     raw: net/http + the SDK's SigV4 signer (measures the server);
                     sdk: the official aws-sdk-go-v2 ivsrealtime client (default raw)
   --json            print the result as JSON
@@ -68,10 +70,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("bench tokens", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dur := fs.Duration("duration", 10*time.Second, "phase length")
-	conc := fs.Int("concurrency", 4*runtime.GOMAXPROCS(0), "concurrent clients")
+	dur := fs.Duration("duration", 10*time.Second, "time per measurement, alternated in 1s slices")
+	conc := fs.Int("concurrency", 2*runtime.GOMAXPROCS(0), "concurrent clients")
 	client := fs.String("client", "raw", "raw or sdk")
 	asJSON := fs.Bool("json", false, "JSON output")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -79,7 +82,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stagecast bench: --client must be raw or sdk, not %q\n", *client)
 		return 2
 	}
-	res, err := BenchTokens(ctx, *dur, *conc, *client, stderr)
+	res, err := BenchTokens(ctx, *dur, *conc, *client, *cpuProfile, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "stagecast bench: %v\n", err)
 		return 1
@@ -89,7 +92,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(out))
 		return 0
 	}
-	fmt.Fprintf(stdout, "cores %d, concurrency %d, client %s, %.0fs per phase\n", res.Cores, res.Concurrency, res.Client, res.DurationSeconds)
+	fmt.Fprintf(stdout, "cores %d, concurrency %d, client %s, %.0fs per measurement\n", res.Cores, res.Concurrency, res.Client, res.DurationSeconds)
 	fmt.Fprintf(stdout, "raw ES384 signing:          %8.0f signatures/s (%.3f ms per signature per core)\n", res.RawSignPerSec, res.RawSignMs)
 	fmt.Fprintf(stdout, "CreateParticipantToken:     %8.0f tokens/s  p50 %.2f ms  p99 %.2f ms  (%d requests, %d errors)\n", res.TokensPerSec, res.P50Ms, res.P99Ms, res.Requests, res.Errors)
 	fmt.Fprintf(stdout, "share of the signing ceiling: %.1f%%\n", res.CeilingPercent)
@@ -97,12 +100,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // BenchTokens runs the token benchmark; progress goes to progress.
-func BenchTokens(ctx context.Context, dur time.Duration, conc int, client string, progress io.Writer) (TokenBenchResult, error) {
+// A non-empty cpuProfile names a file that receives a pprof CPU profile of
+// the whole run (client and server share the process).
+func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuProfile string, progress io.Writer) (TokenBenchResult, error) {
 	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds()}
-
-	fmt.Fprintf(progress, "phase 1/2: raw ES384 signing on %d goroutines for %s...\n", res.Cores, dur)
-	res.RawSignPerSec = rawSignRate(ctx, dur, res.Cores)
-	res.RawSignMs = float64(res.Cores) * 1000 / res.RawSignPerSec
 
 	dir, err := os.MkdirTemp("", "stagecast-bench-")
 	if err != nil {
@@ -145,10 +146,71 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client string
 		return res, fmt.Errorf("warm-up call: %w", err)
 	}
 
-	fmt.Fprintf(progress, "phase 2/2: CreateParticipantToken with %d clients for %s...\n", conc, dur)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	// The two measurements alternate in one-second slices so that CPU
+	// frequency drift and neighbours on the host weigh on both equally.
+	key, err := auth.GenerateKey()
+	if err != nil {
+		return res, err
+	}
+	rounds := max(1, int(dur/benchSlice))
+	fmt.Fprintf(progress, "%d rounds of %s raw ES384 signing on %d goroutines, then %s of CreateParticipantToken with %d clients\n",
+		rounds, benchSlice, res.Cores, benchSlice, conc)
+	var (
+		signs            int64
+		signTime, apTime time.Duration
+		all              []time.Duration
+		errs             int64
+	)
+	for r := range rounds {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		n, el := rawSignSlice(ctx, key, benchSlice, res.Cores)
+		signs += n
+		signTime += el
+		lat, e, el := apiSlice(ctx, call, benchSlice, conc)
+		all = append(all, lat...)
+		errs += e
+		apTime += el
+		fmt.Fprintf(progress, "  round %d/%d: %.0f sig/s, %.0f tokens/s\n", r+1, rounds,
+			float64(n)/el.Seconds(), float64(len(lat))/el.Seconds())
+	}
+	res.RawSignPerSec = float64(signs) / signTime.Seconds()
+	res.RawSignMs = float64(res.Cores) * 1000 / res.RawSignPerSec
+	slices.Sort(all)
+	res.Requests = int64(len(all))
+	res.Errors = errs
+	if len(all) == 0 {
+		return res, fmt.Errorf("no successful request (%d errors)", res.Errors)
+	}
+	res.TokensPerSec = float64(len(all)) / apTime.Seconds()
+	res.P50Ms = ms(all[len(all)/2])
+	res.P99Ms = ms(all[len(all)*99/100])
+	res.CeilingPercent = 100 * res.TokensPerSec / res.RawSignPerSec
+	return res, nil
+}
+
+// benchSlice is the length of one measurement slice; the phases alternate.
+const benchSlice = time.Second
+
+// apiSlice runs conc clients calling call for d and returns the latencies
+// of the successful calls, the error count and the elapsed time.
+func apiSlice(ctx context.Context, call func(context.Context) error, d time.Duration, conc int) ([]time.Duration, int64, time.Duration) {
 	lat := make([][]time.Duration, conc)
 	var errs atomic.Int64
-	deadline := time.Now().Add(dur)
+	deadline := time.Now().Add(d)
 	start := time.Now()
 	var cw sync.WaitGroup
 	for i := range conc {
@@ -164,33 +226,17 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client string
 		})
 	}
 	cw.Wait()
-	elapsed := time.Since(start)
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	res.Requests = int64(len(all))
-	res.Errors = errs.Load()
-	if len(all) == 0 {
-		return res, fmt.Errorf("no successful request (%d errors)", res.Errors)
-	}
-	res.TokensPerSec = float64(len(all)) / elapsed.Seconds()
-	res.P50Ms = ms(all[len(all)/2])
-	res.P99Ms = ms(all[len(all)*99/100])
-	res.CeilingPercent = 100 * res.TokensPerSec / res.RawSignPerSec
-	return res, nil
+	return slices.Concat(lat...), errs.Load(), time.Since(start)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// rawSignRate measures ecdsa P-384 signatures of SHA-384 digests per second
-// on n goroutines: the cost floor of minting one token.
-func rawSignRate(ctx context.Context, dur time.Duration, n int) float64 {
-	key, err := auth.GenerateKey()
-	if err != nil {
-		return 0
-	}
+// rawSignSlice counts ecdsa P-384 signatures of a SHA-384 digest made on n
+// goroutines in d: the cost floor of minting one token.
+func rawSignSlice(ctx context.Context, key *ecdsa.PrivateKey, d time.Duration, n int) (int64, time.Duration) {
 	digest := sha512.Sum384([]byte("stagecast"))
 	var count atomic.Int64
-	deadline := time.Now().Add(dur)
+	deadline := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range n {
@@ -203,7 +249,7 @@ func rawSignRate(ctx context.Context, dur time.Duration, n int) float64 {
 		})
 	}
 	wg.Wait()
-	return float64(count.Load()) / time.Since(start).Seconds()
+	return count.Load(), time.Since(start)
 }
 
 // rawTokenCall signs each request with the SDK's SigV4 signer and sends it

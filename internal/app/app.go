@@ -46,10 +46,35 @@ type App struct {
 	Credentials accesskey.Key
 	NewKey      bool
 
+	// Events is the event bus every subsystem publishes to (wireEvents).
+	Events control.Publisher
+
 	apiLn, httpLn net.Listener
 	apiSrv        *http.Server
 	httpSrv       *http.Server
+	// mux is the media listener's router; subsystems mount their routes on
+	// it in their wire functions.
+	mux *http.ServeMux
+
+	// runners are the subsystems' long-lived services, started by Run and
+	// waited for before Run returns; closers run after them, in reverse.
+	runners []runner
+	closers []func()
 }
+
+// runner is one long-lived service owned by the App.
+type runner struct {
+	name string
+	run  func(context.Context) error
+}
+
+// goRun registers a long-lived service that Run starts and waits for.
+func (a *App) goRun(name string, run func(context.Context) error) {
+	a.runners = append(a.runners, runner{name, run})
+}
+
+// onClose registers a cleanup that runs when the App closes.
+func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
 
 // File names inside the data directory.
 const (
@@ -107,9 +132,27 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		SRTPort:      publicPort(cfg.SRT, nil),
 		MediaBaseURL: "http://" + net.JoinHostPort(cfg.PublicHost, strconv.Itoa(publicPort(cfg.HTTP, a.httpLn))),
 	}
-	deps := control.Deps{Store: a.Store, Identity: a.Identity, Log: obs.Component(log, "control")}
+	a.mux = http.NewServeMux()
+	if err := a.wireEvents(ctx); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	deps := control.Deps{Store: a.Store, Identity: a.Identity, Log: obs.Component(log, "control"), Events: a.Events}
 	a.Channels = channels.New(deps)
 	a.Stages = stages.New(deps)
+	a.baseRoutes()
+	for _, w := range []struct {
+		name string
+		wire func(context.Context) error
+	}{
+		{"live channels", a.wireLive},
+		{"recording", a.wireRecording},
+		{"realtime", a.wireRealtime},
+		{"composition", a.wireCompose},
+	} {
+		if err := w.wire(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", w.name, err)
+		}
+	}
 
 	verifier := sigv4.NewVerifier(a.Keys, sigv4.Options{})
 	a.apiSrv = &http.Server{
@@ -119,7 +162,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.httpSrv = &http.Server{
-		Handler:           a.mediaHandler(),
+		Handler:           a.mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -158,8 +201,17 @@ func (a *App) Config() config.Config { return a.cfg }
 // Run serves until ctx is cancelled, then shuts down within 10 s and
 // closes the store. It returns the first serving error, if any.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 2+len(a.runners))
 	var wg sync.WaitGroup
+	subCtx, stopSubs := context.WithCancel(ctx)
+	defer stopSubs()
+	for _, r := range a.runners {
+		wg.Go(func() {
+			if err := r.run(subCtx); err != nil && subCtx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", r.name, err)
+			}
+		})
+	}
 	for _, s := range []struct {
 		srv *http.Server
 		ln  net.Listener
@@ -178,6 +230,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	stopSubs()
 	_ = a.apiSrv.Shutdown(shutCtx)
 	_ = a.httpSrv.Shutdown(shutCtx)
 	wg.Wait()
@@ -190,6 +243,10 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() { a.close() }
 
 func (a *App) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
 	if a.apiLn != nil {
 		_ = a.apiLn.Close()
 	}

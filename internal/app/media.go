@@ -5,11 +5,11 @@ import (
 	"strings"
 )
 
-// mediaHandler serves the media HTTP listener. Playback, WHIP and stage
-// events arrive with their own issues; today it answers health checks and
-// publishes each stage's token-verification key.
-func (a *App) mediaHandler() http.Handler {
-	mux := http.NewServeMux()
+// baseRoutes mounts the media listener's own routes: health checks and each
+// stage's token-verification key. Subsystems add theirs in their wire
+// functions (playback, WHIP, stage events, pages).
+func (a *App) baseRoutes() {
+	mux := a.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -31,5 +31,4 @@ func (a *App) mediaHandler() http.Handler {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_, _ = w.Write([]byte(pem))
 	})
-	return mux
 }

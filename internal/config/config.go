@@ -34,6 +34,16 @@ type Config struct {
 	SRT   Listener `yaml:"srt"`   // SRT ingest (UDP)
 
 	Log Log `yaml:"log"`
+
+	// Subsystem sections, each defined (with its defaults and validation)
+	// in its own file of this package.
+	Ingest    Ingest    `yaml:"ingest"`    // ingest.go
+	Playback  Playback  `yaml:"playback"`  // playback.go
+	Transcode Transcode `yaml:"transcode"` // transcode.go
+	Recording Recording `yaml:"recording"` // recording.go
+	Events    Events    `yaml:"events"`    // events.go
+	Realtime  Realtime  `yaml:"realtime"`  // realtime.go
+	Compose   Compose   `yaml:"compose"`   // compose.go
 }
 
 // Listener is one listening socket.
@@ -63,6 +73,13 @@ func Default() Config {
 		RTMPS:      Listener{Listen: "127.0.0.1:4443"},
 		SRT:        Listener{Listen: "127.0.0.1:9000"},
 		Log:        Log{Level: "info", Format: "text"},
+		Ingest:     defaultIngest(),
+		Playback:   defaultPlayback(),
+		Transcode:  defaultTranscode(),
+		Recording:  defaultRecording(),
+		Events:     defaultEvents(),
+		Realtime:   defaultRealtime(),
+		Compose:    defaultCompose(),
 	}
 }
 
@@ -188,6 +205,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log.format: %q is not text or json", c.Log.Format))
 	}
+	errs = append(errs, c.Ingest.validate(), c.Playback.validate(), c.Transcode.validate(),
+		c.Recording.validate(), c.Events.validate(), c.Realtime.validate(), c.Compose.validate())
 	return errors.Join(errs...)
 }
 

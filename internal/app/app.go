@@ -49,6 +49,12 @@ type App struct {
 	// Events is the event bus every subsystem publishes to (wireEvents).
 	Events control.Publisher
 
+	// Subsystem handles, one line each, set by their wire functions.
+	// (wireEvents fields)
+	// (wireRealtime fields)
+	// (wireCompose fields)
+	// (wireLive fields)
+
 	apiLn, httpLn net.Listener
 	apiSrv        *http.Server
 	httpSrv       *http.Server

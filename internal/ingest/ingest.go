@@ -42,6 +42,10 @@ type Sink interface {
 	// Errors are ErrUnknownStreamKey, ErrChannelBusy, ErrUnsupported or
 	// another error whose text is safe to log (never the key).
 	Publish(ctx context.Context, req Request) (Session, error)
+	// SRTPassphrase returns the passphrase an SRT caller presenting this
+	// stream key must encrypt with ("" for none), or ErrUnknownStreamKey.
+	// SRT needs it during the handshake, before Publish.
+	SRTPassphrase(ctx context.Context, streamKey auth.Secret) (auth.Secret, error)
 }
 
 // Session is one admitted publisher.

@@ -4,14 +4,27 @@ BIN     := bin/stagecast
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/stagecast/stagecast/internal/cli.Version=$(VERSION)
 
-.PHONY: all build run test test-short lint bench e2e generate check-generated deps tools clean
+.PHONY: all build run test test-short lint bench e2e generate check-generated deps test-deps apt tools clean
 
 all: build
 
-## deps: install what the build and tests need (Go modules; Debian packages as features need them)
+## deps: install what the build and the server need: Go modules, and ffmpeg
+## (transcoding, thumbnails, composition) from Debian when it is missing
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 is required: https://go.dev/dl/"; exit 1; }
 	$(GO) mod download
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || $(MAKE) --no-print-directory apt PKGS="ffmpeg"
+
+## test-deps: what only the tests need: chromium (stage page e2e), versitygw (S3 recording tests)
+test-deps: deps
+	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium"
+	@if [ -x .ci/install-versitygw ]; then .ci/install-versitygw; fi
+
+# apt installs Debian packages (we run as root on our machines; otherwise say what to do).
+apt:
+	@if [ "$$(id -u)" = 0 ]; then echo "installing $(PKGS) from Debian..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PKGS); \
+	else echo "please install: $(PKGS) (e.g. sudo apt-get install $(PKGS))"; exit 1; fi
 
 ## build: compile bin/stagecast
 build: deps
@@ -22,7 +35,7 @@ run: build
 	./$(BIN) serve $(ARGS)
 
 ## test: vet, check generated code, run every test with the race detector
-test: deps
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -race -timeout 20m ./...
 

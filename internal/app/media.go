@@ -3,6 +3,8 @@ package app
 import (
 	"net/http"
 	"strings"
+
+	"github.com/stagecast/stagecast/internal/web"
 )
 
 // baseRoutes mounts the media listener's own routes: health checks and each
@@ -31,4 +33,6 @@ func (a *App) baseRoutes() {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_, _ = w.Write([]byte(pem))
 	})
+	// The embedded pages: /, /stage, /playback[/<channel>], /broadcast, /static/.
+	web.Mount(mux, web.Options{PlaybackURL: a.Identity.PlaybackURL})
 }

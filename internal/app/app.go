@@ -55,9 +55,11 @@ type App struct {
 	// (wireCompose fields)
 	// (wireLive fields)
 
-	apiLn, httpLn net.Listener
-	apiSrv        *http.Server
-	httpSrv       *http.Server
+	apiLn, httpLn   net.Listener
+	rtmpLn, rtmpsLn net.Listener // bound in New so port 0 resolves before ARNs and endpoints are made
+	srtAddr         string       // host:port with a resolved port
+	apiSrv          *http.Server
+	httpSrv         *http.Server
 	// mux is the media listener's router; subsystems mount their routes on
 	// it in their wire functions.
 	mux *http.ServeMux
@@ -129,13 +131,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return nil, fmt.Errorf("http listener: %w", err)
 	}
+	if a.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Listen); err != nil {
+		return nil, fmt.Errorf("rtmp listener: %w", err)
+	}
+	if a.rtmpsLn, err = net.Listen("tcp", cfg.RTMPS.Listen); err != nil {
+		return nil, fmt.Errorf("rtmps listener: %w", err)
+	}
+	if a.srtAddr, err = resolveUDP(cfg.SRT.Listen); err != nil {
+		return nil, fmt.Errorf("srt listener: %w", err)
+	}
 	a.Identity = model.Identity{
 		Region:       cfg.Region,
 		AccountID:    cfg.AccountID,
 		PublicHost:   cfg.PublicHost,
-		RTMPPort:     publicPort(cfg.RTMP, nil),
-		RTMPSPort:    publicPort(cfg.RTMPS, nil),
-		SRTPort:      publicPort(cfg.SRT, nil),
+		RTMPPort:     publicPort(cfg.RTMP, a.rtmpLn),
+		RTMPSPort:    publicPort(cfg.RTMPS, a.rtmpsLn),
+		SRTPort:      srtPublicPort(cfg.SRT, a.srtAddr),
 		MediaBaseURL: "http://" + net.JoinHostPort(cfg.PublicHost, strconv.Itoa(publicPort(cfg.HTTP, a.httpLn))),
 	}
 	a.mux = http.NewServeMux()
@@ -192,6 +203,35 @@ func publicPort(l config.Listener, ln net.Listener) int {
 	}
 	return config.Port(l.Listen)
 }
+
+// resolveUDP returns addr with port 0 replaced by a free UDP port (the SRT
+// library binds its own socket, so the port is picked here, released, and
+// bound again at once by the SRT server).
+func resolveUDP(addr string) (string, error) {
+	if config.Port(addr) != 0 {
+		return addr, nil
+	}
+	c, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return c.LocalAddr().String(), nil
+}
+
+// srtPublicPort is the SRT port clients use.
+func srtPublicPort(l config.Listener, resolved string) int {
+	if l.PublicPort != 0 {
+		return l.PublicPort
+	}
+	return config.Port(resolved)
+}
+
+// RTMPAddr, RTMPSAddr and SRTAddr are the ingest listeners' local
+// addresses (tests publish to them).
+func (a *App) RTMPAddr() string  { return a.rtmpLn.Addr().String() }
+func (a *App) RTMPSAddr() string { return a.rtmpsLn.Addr().String() }
+func (a *App) SRTAddr() string   { return a.srtAddr }
 
 // APIEndpoint is the control API's base URL.
 func (a *App) APIEndpoint() string {
@@ -256,8 +296,10 @@ func (a *App) close() {
 	if a.apiLn != nil {
 		_ = a.apiLn.Close()
 	}
-	if a.httpLn != nil {
-		_ = a.httpLn.Close()
+	for _, ln := range []net.Listener{a.httpLn, a.rtmpLn, a.rtmpsLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
 	}
 	if a.Store != nil {
 		_ = a.Store.Close()

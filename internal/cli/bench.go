@@ -113,6 +113,7 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuPr
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RTMP.Listen, cfg.RTMPS.Listen, cfg.SRT.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Log.Level = "warn"
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()

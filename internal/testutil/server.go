@@ -37,6 +37,9 @@ func Start(t testing.TB, dataDir string) *Server {
 	cfg.DataDir = dataDir
 	cfg.API.Listen = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.RTMP.Listen = "127.0.0.1:0"
+	cfg.RTMPS.Listen = "127.0.0.1:0"
+	cfg.SRT.Listen = "127.0.0.1:0"
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("STAGECAST_TEST_LOG") != "" {
 		log = obs.NewLogger(os.Stderr, "text", "debug")

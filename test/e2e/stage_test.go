@@ -1,0 +1,150 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+	rttypes "github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecast/stagecast/internal/testutil"
+)
+
+// decoding is what a page measures about one remote tile's video over two
+// seconds.
+type decoding struct {
+	Width, Height            int
+	Frames0, Frames1         int // getVideoPlaybackQuality().totalVideoFrames
+	Decoded0, Decoded1       int // inbound-rtp framesDecoded
+	ParticipantID, UserLabel string
+}
+
+// measureJS returns a page expression that finds the remote tile labelled
+// label and measures its decoding over two seconds.
+func measureJS(label string) string {
+	return fmt.Sprintf(`(async () => {
+		const tile = [...document.querySelectorAll(".tile.remote")].find(t => t.querySelector(".label").textContent === %s);
+		const v = tile.querySelector("video");
+		const pc = window.stagecast.stage.peerConnectionFor(tile.dataset.participantId);
+		const decoded = async () => {
+			let n = 0;
+			(await pc.getStats()).forEach(r => { if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded || 0; });
+			return n;
+		};
+		const out = {width: v.videoWidth, height: v.videoHeight, participantId: tile.dataset.participantId,
+			userLabel: tile.querySelector(".label").textContent,
+			frames0: v.getVideoPlaybackQuality().totalVideoFrames, decoded0: await decoded()};
+		await new Promise(r => setTimeout(r, 2000));
+		out.frames1 = v.getVideoPlaybackQuality().totalVideoFrames;
+		out.decoded1 = await decoded();
+		return out;
+	})()`, jsString(label))
+}
+
+// tileReadyJS is truthy once the remote tile labelled label shows video.
+func tileReadyJS(label string) string {
+	return fmt.Sprintf(`(() => {
+		const tile = [...document.querySelectorAll(".tile.remote")].find(t => t.querySelector(".label").textContent === %s);
+		const v = tile && tile.querySelector("video");
+		return !!v && v.videoWidth > 0 && v.videoHeight > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0;
+	})()`, jsString(label))
+}
+
+// remoteLabelsJS lists the labels of the remote tiles, sorted.
+const remoteLabelsJS = `[...document.querySelectorAll(".tile.remote .label")].map(l => l.textContent).sort()`
+
+// The IVS sample app's walk-through: two participants join a stage from
+// two browser tabs and each sees the other's video, labelled; a third,
+// subscribe-only token watches both without being seen; mute and leave
+// reach the others.
+func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	s := testutil.Start(t, "")
+	ctx := context.Background()
+
+	st, err := s.Realtime.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("e2e-stage")})
+	require.NoError(t, err)
+	token := func(user string, caps ...rttypes.ParticipantTokenCapability) string {
+		out, err := s.Realtime.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{
+			StageArn: st.Stage.Arn, UserId: aws.String(user),
+			Attributes:   map[string]string{"username": user},
+			Capabilities: caps,
+		})
+		require.NoError(t, err)
+		return *out.ParticipantToken.Token
+	}
+	both := []rttypes.ParticipantTokenCapability{rttypes.ParticipantTokenCapabilityPublish, rttypes.ParticipantTokenCapabilitySubscribe}
+	tokens := map[string]string{
+		"alice": token("alice", both...),
+		"bob":   token("bob", both...),
+		"carol": token("carol", rttypes.ParticipantTokenCapabilitySubscribe),
+	}
+
+	tabs := map[string]*tab{}
+	for i, name := range []string{"alice", "bob"} {
+		tb := b.tab(t, name, i == 0)
+		tabs[name] = tb
+		tb.run(t, 20*time.Second,
+			chromedp.Navigate(s.MediaEndpoint()+"/stage"),
+			chromedp.WaitVisible(chromedp.CSS("#join")),
+			chromedp.SetValue(chromedp.CSS("#token"), tokens[name]),
+			chromedp.Click(chromedp.CSS("#join")))
+	}
+
+	for name, other := range map[string]string{"alice": "bob", "bob": "alice"} {
+		tb := tabs[name]
+		poll[bool](t, tb, 30*time.Second, other+"'s video", tileReadyJS(other))
+		require.Equal(t, []string{other}, eval[[]string](t, tb, remoteLabelsJS), "%s sees exactly one other tile", name)
+		require.Equal(t, name+" (you)", eval[string](t, tb, `document.querySelector(".tile.local .label").textContent`))
+		m := eval[decoding](t, tb, measureJS(other))
+		t.Logf("%s sees %s: %dx%d, %d->%d frames shown, %d->%d decoded in 2 s", name, other, m.Width, m.Height, m.Frames0, m.Frames1, m.Decoded0, m.Decoded1)
+		require.Positive(t, m.Width)
+		require.Positive(t, m.Height)
+		require.GreaterOrEqual(t, m.Frames1-m.Frames0, 10, "%s's video keeps playing on %s's page", other, name)
+		require.GreaterOrEqual(t, m.Decoded1-m.Decoded0, 10, "%s's video keeps decoding on %s's page", other, name)
+	}
+
+	// A subscribe-only token watches: it sees both, publishes nothing, and
+	// nobody gets a tile for it.
+	carol := b.tab(t, "carol", false)
+	carol.run(t, 20*time.Second,
+		chromedp.Navigate(s.MediaEndpoint()+"/stage"),
+		chromedp.WaitVisible(chromedp.CSS("#join")),
+		chromedp.SetValue(chromedp.CSS("#token"), tokens["carol"]),
+		chromedp.Click(chromedp.CSS("#join")))
+	poll[bool](t, carol, 30*time.Second, "alice's and bob's video", tileReadyJS("alice")+" && "+tileReadyJS("bob"))
+	require.Equal(t, 0, eval[int](t, carol, `document.querySelectorAll(".tile.local").length`), "a watcher has no local tile")
+	require.Nil(t, eval[any](t, carol, `window.stagecast.stage.localStream`), "a watcher never opens the camera")
+	require.True(t, eval[bool](t, carol, `document.getElementById("mute-audio").disabled && document.getElementById("mute-video").disabled`))
+	for _, name := range []string{"alice", "bob"} {
+		require.Equal(t, 1, eval[int](t, tabs[name], `document.querySelectorAll(".tile.remote").length`), "%s has no tile for the watcher", name)
+	}
+
+	// Mute reaches the others through the events socket.
+	tabs["alice"].run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#mute-audio")))
+	flags := poll[string](t, tabs["bob"], 15*time.Second, "alice's muted flag", `(() => {
+		const tile = [...document.querySelectorAll(".tile.remote")].find(t => t.querySelector(".label").textContent === "alice");
+		const f = tile && tile.querySelector(".flags").textContent;
+		return f && f.includes("muted") && f;
+	})()`)
+	require.NotContains(t, flags, "video off")
+	require.Equal(t, "Unmute audio", eval[string](t, tabs["alice"], `document.getElementById("mute-audio").textContent`))
+
+	// Leave Stage: alice's tile goes away on the other pages.
+	tabs["alice"].run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#leave")))
+	require.Equal(t, 0, eval[int](t, tabs["alice"], `document.querySelectorAll(".tile").length`))
+	poll[bool](t, tabs["bob"], 15*time.Second, "alice's tile to go", `document.querySelectorAll(".tile.remote").length === 0`)
+	poll[bool](t, carol, 15*time.Second, "alice's tile to go", `(() => { const l = `+remoteLabelsJS+`; return l.length === 1 && l[0] === "bob"; })()`)
+
+	for name, tb := range map[string]*tab{"alice": tabs["alice"], "bob": tabs["bob"], "carol": carol} {
+		for _, m := range tb.console() {
+			require.False(t, m.IsException(), "%s: uncaught exception: %s", name, m)
+		}
+	}
+}

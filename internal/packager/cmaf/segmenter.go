@@ -256,10 +256,17 @@ func (s *Segmenter) begin(u *media.Unit) error {
 	}
 	s.partStart = u.DTS + s.lead.off
 	s.segStart = s.partStart
-	s.wall = u.Arrival
-	if s.wall.IsZero() {
-		s.wall = time.Now()
+	wall := u.Arrival
+	if wall.IsZero() {
+		wall = time.Now()
 	}
+	// Program date times never go backwards across a discontinuity.
+	if !s.wall.IsZero() {
+		if prevEnd := s.wall.Add(s.endNs - s.tlAnchor); wall.Before(prevEnd) {
+			wall = prevEnd
+		}
+	}
+	s.wall = wall
 	s.tlAnchor = s.endNs
 	s.started = true
 	s.newSeg = true

@@ -1,0 +1,305 @@
+package cmaf
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/segstore"
+	"github.com/stagecast/stagecast/internal/stream"
+)
+
+const testARN = "arn:aws:ivs:us-east-1:123456789012:channel/abcdABCD1234"
+
+// runAll feeds the whole source through a hub and a segmenter as fast as
+// possible and returns the rendition after the segmenter finished.
+func runAll(t *testing.T, container segstore.Container) *segstore.Rendition {
+	t.Helper()
+	src := source(t)
+	store := segstore.New(segstore.Options{PartTarget: 300 * time.Millisecond, SegmentTarget: 2 * time.Second, WindowSegments: 20})
+	ch := store.Open(testARN, segstore.Low, container)
+	t.Cleanup(ch.Close)
+	rd, err := ch.AddRendition("720p30", segstore.RenditionInfo{Tracks: src.Tracks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := stream.NewHub(src.Tracks, nil)
+	seg, err := New(hub.NewReader("segmenter", len(src.Units)+1), src.Tracks, rd, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var runErr error
+	wg.Go(func() { runErr = seg.Run(context.Background()) })
+	if err := src.Feed(context.Background(), hub, 0); err != nil {
+		t.Fatal(err)
+	}
+	hub.Close()
+	wg.Wait()
+	if runErr != nil {
+		t.Fatalf("Run: %v", runErr)
+	}
+	return rd
+}
+
+func TestSegmentsAndPartsDecode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		container segstore.Container
+		ext       string
+	}{{"fmp4", segstore.FMP4, ".mp4"}, {"ts", segstore.TS, ".ts"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rd := runAll(t, tc.container)
+			snap := rd.Snapshot()
+			var init []byte
+			if tc.container == segstore.FMP4 {
+				if len(snap.Inits) != 1 {
+					t.Fatalf("inits = %d, want 1", len(snap.Inits))
+				}
+				init = snap.Inits[0].Data
+			}
+			if len(snap.Segments) < 2 {
+				t.Fatalf("segments = %d, want >= 2 from 6 s of media", len(snap.Segments))
+			}
+			var total time.Duration
+			for i, seg := range snap.Segments {
+				if !seg.Complete {
+					t.Errorf("segment %d incomplete after the stream ended", seg.MSN)
+				}
+				if seg.MSN != uint64(i) {
+					t.Errorf("segment %d has msn %d", i, seg.MSN)
+				}
+				if i < len(snap.Segments)-1 && (seg.Duration < 2*time.Second || seg.Duration > 2100*time.Millisecond) {
+					t.Errorf("segment %d lasts %s; 1 s GOPs and a 2 s target make 2 s segments", seg.MSN, seg.Duration)
+				}
+				if !seg.Parts[0].Independent {
+					t.Errorf("segment %d does not start with an independent part", seg.MSN)
+				}
+				for _, p := range seg.Parts {
+					if p.Duration > 300*time.Millisecond || p.Duration <= 0 {
+						t.Errorf("segment %d part %d lasts %s, want (0, 300ms]", seg.MSN, p.Index, p.Duration)
+					}
+				}
+				total += seg.Duration
+				var whole []byte
+				whole = append(whole, init...)
+				for _, p := range seg.Parts {
+					whole = append(whole, p.Data...)
+				}
+				checkAV(t, probe(t, whole, fmt.Sprintf("seg%d%s", seg.MSN, tc.ext)), fmt.Sprintf("segment %d", seg.MSN))
+			}
+			if total < 5500*time.Millisecond || total > 6500*time.Millisecond {
+				t.Errorf("segments add up to %s, want ~6s", total)
+			}
+			// Every independent part decodes on its own after the init
+			// segment; every other part decodes after the parts before it
+			// in its segment: all its frames come out.
+			first := snap.Segments[0]
+			var prefix []byte
+			frames := 0
+			for _, p := range first.Parts {
+				prefix = append(prefix, p.Data...)
+				data := prefix
+				if p.Independent && tc.container == segstore.FMP4 {
+					data = p.Data
+					frames = 0
+				}
+				frames += countFrames(p.Data, tc.container)
+				streams := probe(t, append(append([]byte(nil), init...), data...), fmt.Sprintf("part%d%s", p.Index, tc.ext))
+				checkAV(t, streams, fmt.Sprintf("part %d", p.Index))
+				for _, st := range streams {
+					if st.CodecType == "video" && st.NbReadFrames != fmt.Sprint(frames) && tc.container == segstore.FMP4 {
+						t.Errorf("part %d: decoded %s video frames, want %d", p.Index, st.NbReadFrames, frames)
+					}
+				}
+			}
+		})
+	}
+}
+
+func checkAV(t *testing.T, streams []probeStream, what string) {
+	t.Helper()
+	var video, audio bool
+	for _, s := range streams {
+		switch s.CodecType {
+		case "video":
+			video = true
+			if s.CodecName != "h264" || s.Width != 1280 || s.Height != 720 || s.NbReadFrames == "0" || s.NbReadFrames == "" {
+				t.Errorf("%s: video stream %+v, want h264 1280x720 with frames", what, s)
+			}
+		case "audio":
+			audio = true
+			if s.CodecName != "aac" || s.NbReadFrames == "0" || s.NbReadFrames == "" {
+				t.Errorf("%s: audio stream %+v, want aac with frames", what, s)
+			}
+		}
+	}
+	if !video || !audio {
+		t.Errorf("%s: streams %+v, want video and audio", what, streams)
+	}
+}
+
+// TestMetadataInNextPart drives the segmenter synchronously: metadata
+// inserted between two units appears in the next part published, as an
+// emsg with the ID3 scheme whose TXXX frame is the payload.
+func TestMetadataInNextPart(t *testing.T) {
+	t.Parallel()
+	for _, container := range []segstore.Container{segstore.FMP4, segstore.TS} {
+		t.Run(fmt.Sprint(container), func(t *testing.T) {
+			t.Parallel()
+			src := source(t)
+			store := segstore.New(segstore.Options{})
+			ch := store.Open(testARN, segstore.Low, container)
+			defer ch.Close()
+			rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
+			hub := stream.NewHub(src.Tracks, nil)
+			s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const payload = `{"question":"q1","answers":["a","b"]}`
+			inserted, partsAtInsert := false, 0
+			for i, u := range src.Units {
+				if err := s.handle(u); err != nil {
+					t.Fatal(err)
+				}
+				if !inserted && i > len(src.Units)/2 {
+					if err := s.InsertMetadata(payload); err != nil {
+						t.Fatal(err)
+					}
+					inserted, partsAtInsert = true, countParts(rd.Snapshot())
+				}
+			}
+			var found []int
+			n := 0
+			for _, seg := range rd.Snapshot().Segments {
+				for _, p := range seg.Parts {
+					if container == segstore.FMP4 {
+						ems, err := FindEmsg(p.Data)
+						if err != nil {
+							t.Fatalf("part %d: %v", n, err)
+						}
+						for _, e := range ems {
+							if e.Scheme != EmsgSchemeID3 {
+								t.Errorf("emsg scheme %q", e.Scheme)
+							}
+							got, err := ParseID3TXXX(e.Data)
+							if err != nil || got != payload {
+								t.Errorf("emsg id3 = %q, %v; want %q", got, err, payload)
+							}
+							found = append(found, n)
+						}
+					} else if bytes.Contains(p.Data, ID3TXXX(payload)) {
+						found = append(found, n)
+					}
+					n++
+				}
+			}
+			if len(found) != 1 || found[0] != partsAtInsert {
+				t.Fatalf("metadata found in parts %v, want only in part %d (the next one)", found, partsAtInsert)
+			}
+			if container == segstore.TS {
+				var whole []byte
+				for _, seg := range rd.Snapshot().Segments {
+					for _, p := range seg.Parts {
+						whole = append(whole, p.Data...)
+					}
+				}
+				hasID3 := false
+				for _, st := range probe(t, whole, "meta.ts") {
+					hasID3 = hasID3 || st.CodecName == "timed_id3"
+				}
+				if !hasID3 {
+					t.Error("ffprobe sees no timed_id3 stream in the TS output")
+				}
+			}
+		})
+	}
+}
+
+func countParts(s *segstore.Snapshot) int {
+	n := 0
+	for _, seg := range s.Segments {
+		n += len(seg.Parts)
+	}
+	return n
+}
+
+// TestDiscontinuity: a unit marked Discontinuity with timestamps that
+// jump back ends the segment; the next one is flagged and the timeline
+// keeps increasing.
+func TestDiscontinuity(t *testing.T) {
+	t.Parallel()
+	src := source(t)
+	store := segstore.New(segstore.Options{WindowSegments: 30})
+	ch := store.Open(testARN, segstore.Low, segstore.FMP4)
+	defer ch.Close()
+	rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
+	hub := stream.NewHub(src.Tracks, nil)
+	s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pass := range 2 {
+		for i, u := range src.Units {
+			c := *u
+			c.Discontinuity = pass == 1 && i == 0
+			if err := s.handle(&c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	snap := rd.Snapshot()
+	disc := 0
+	var pdt time.Time
+	for _, seg := range snap.Segments {
+		if seg.Discontinuity {
+			disc++
+		}
+		if seg.ProgramDateTime.Before(pdt) {
+			t.Errorf("segment %d program date time goes backwards", seg.MSN)
+		}
+		pdt = seg.ProgramDateTime
+	}
+	if disc != 1 {
+		t.Fatalf("%d segments flagged discontinuous, want 1", disc)
+	}
+}
+
+func TestNewRejectsUnusableTracks(t *testing.T) {
+	t.Parallel()
+	store := segstore.New(segstore.Options{})
+	ch := store.Open(testARN, segstore.Low, segstore.TS)
+	defer ch.Close()
+	rd, _ := ch.AddRendition("x", segstore.RenditionInfo{})
+	hub := stream.NewHub(nil, nil)
+	if _, err := New(hub.NewReader("x", 1), []media.Track{{Kind: media.Video, Codec: media.VP8, ClockRate: 90000}}, rd, Options{}); err == nil {
+		t.Error("VP8-only tracks accepted")
+	}
+	opus := []media.Track{{Kind: media.Audio, Codec: media.Opus, ClockRate: 48000}}
+	if _, err := New(hub.NewReader("y", 1), opus, rd, Options{}); err == nil {
+		t.Error("Opus accepted for MPEG-TS")
+	}
+}
+
+// countFrames returns the video sample count of an fMP4 part (trun of
+// track 1); for TS it returns 0 (not checked).
+func countFrames(part []byte, c segstore.Container) int {
+	if c != segstore.FMP4 {
+		return 0
+	}
+	// moof > traf > tfhd(track 1) ... trun sample_count: find the first
+	// "trun" box (video comes first in our parts).
+	i := bytes.Index(part, []byte("trun"))
+	if i < 0 || i+12 > len(part) {
+		return 0
+	}
+	b := part[i+8 : i+12]
+	return int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
+}

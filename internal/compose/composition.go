@@ -1,0 +1,370 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stagecast/stagecast/internal/compose/canvas"
+	"github.com/stagecast/stagecast/internal/compose/layout"
+	"github.com/stagecast/stagecast/internal/compose/mix"
+	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/model/rtapi"
+)
+
+// Mixer jitter handling: an input plays once it has buffered
+// mixPrebuffer and never runs more than mixMaxLatency ahead.
+const (
+	mixPrebuffer  = 60 * time.Millisecond
+	mixMaxLatency = 300 * time.Millisecond
+)
+
+// Reasons a composition ends.
+var (
+	errStopped = errors.New("stopped")
+	errIdle    = errors.New("no publisher on the stage for the idle timeout")
+)
+
+// failure is a cancel cause that ends the composition FAILED.
+type failure struct{ reason string }
+
+func (f *failure) Error() string { return f.reason }
+
+type member struct {
+	p      *participant
+	pub    Publisher
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type composition struct {
+	c      *Composer
+	spec   Spec
+	log    *slog.Logger
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	mixer  *mix.Mixer
+	encs   []*encoder
+	w, h   int
+	fps    float64
+
+	frames     atomic.Int64
+	renderNs   atomic.Int64
+	activeOnce sync.Once
+	failed     atomic.Int32
+	ndest      int
+
+	// mu guards members and tiles.
+	mu      sync.Mutex
+	members map[string]*member
+	tiles   []layout.Tile
+}
+
+func newComposition(c *Composer, spec Spec, cancel context.CancelCauseFunc) *composition {
+	comp := &composition{c: c, spec: spec, cancel: cancel, done: make(chan struct{}),
+		log:   c.log.With("composition_arn", spec.ARN, "stage_arn", spec.StageARN),
+		mixer: mix.New(mixPrebuffer, mixMaxLatency), members: map[string]*member{}}
+	// The canvas is the largest output; smaller outputs are scaled by
+	// their encoder.
+	for _, o := range spec.Outputs {
+		if o.Video.Width*o.Video.Height > comp.w*comp.h {
+			comp.w, comp.h = o.Video.Width, o.Video.Height
+		}
+		comp.fps = max(comp.fps, o.Video.Framerate)
+		comp.ndest += len(o.Destinations)
+	}
+	return comp
+}
+
+func (c *composition) report(dest, state, reason string) {
+	if c.c.opts.OnState == nil {
+		return
+	}
+	c.c.opts.OnState(State{CompositionARN: c.spec.ARN, DestinationID: dest, State: state, Reason: reason, At: time.Now()})
+}
+
+func (c *composition) stats() Stats {
+	c.mu.Lock()
+	s := Stats{Frames: c.frames.Load(), Participants: len(c.members), Tiles: len(c.tiles), RenderTime: time.Duration(c.renderNs.Load())}
+	c.mu.Unlock()
+	for _, e := range c.encs {
+		s.Units += e.units.Load()
+		s.EncoderRestarts += e.restarts.Load()
+		s.Behind += e.behind.Load()
+	}
+	return s
+}
+
+// run is the composition's life; it returns after every goroutine and
+// process it started exited.
+func (c *composition) run(ctx context.Context) {
+	c.report("", rtapi.CompositionStateStarting, "")
+	c.log.Info("composition starting", "width", c.w, "height", c.h, "fps", c.fps, "outputs", len(c.spec.Outputs))
+	var wg sync.WaitGroup
+	pool := &sync.Pool{New: func() any { b := make([]byte, 0, canvas.Size(c.w, c.h)); return &b }}
+	for _, o := range c.spec.Outputs {
+		e := &encoder{out: o, canvasW: c.w, canvasH: c.h, fps: c.fps, preset: c.c.opts.Compose.X264Preset,
+			log: c.log, pool: pool}
+		var runners []*destRunner
+		for _, d := range o.Destinations {
+			r := &destRunner{spec: d, enc: e, ch: make(chan *media.Unit, destQueue)}
+			r.report = func(state, reason string) {
+				if state == rtapi.DestinationStateActive {
+					c.activeOnce.Do(func() { c.report("", rtapi.CompositionStateActive, "") })
+				}
+				c.report(d.ID, state, reason)
+			}
+			runners = append(runners, r)
+			wg.Go(func() {
+				if reason := r.run(ctx); reason != "" && int(c.failed.Add(1)) == c.ndest {
+					c.cancel(&failure{reason: "every destination failed: " + reason})
+				}
+			})
+		}
+		e.deliver = func(u *media.Unit) {
+			for _, r := range runners {
+				r.offer(u)
+			}
+		}
+		e.start(&c.c.opts)
+		c.encs = append(c.encs, e)
+		wg.Go(func() {
+			if err := e.proc.Run(ctx); err != nil {
+				c.cancel(&failure{reason: fmt.Sprintf("encoder: %v", err)})
+			}
+		})
+	}
+	t0 := time.Now()
+	wg.Go(func() { c.videoClock(ctx, t0) })
+	wg.Go(func() { c.audioClock(ctx, t0) })
+
+	c.watch(ctx, &wg)
+
+	cause := context.Cause(ctx)
+	if errors.Is(cause, errIdle) {
+		c.report("", rtapi.CompositionStateStopping, errIdle.Error())
+	}
+	c.mu.Lock()
+	for _, m := range c.members {
+		m.cancel()
+	}
+	c.mu.Unlock()
+	wg.Wait()
+
+	var f *failure
+	if errors.As(cause, &f) {
+		c.log.Warn("composition failed", "reason", f.reason)
+		c.report("", rtapi.CompositionStateFailed, f.reason)
+		return
+	}
+	for _, o := range c.spec.Outputs {
+		for _, d := range o.Destinations {
+			c.report(d.ID, rtapi.DestinationStateStopped, "")
+		}
+	}
+	c.log.Info("composition stopped", "reason", cause.Error(), "frames", c.frames.Load())
+	c.report("", rtapi.CompositionStateStopped, "")
+}
+
+// watch follows the stage's publishers until the composition ends.
+func (c *composition) watch(ctx context.Context, wg *sync.WaitGroup) {
+	o := &c.c.opts
+	if o.Stages == nil {
+		c.cancel(&failure{reason: "no stage media (SFU) on this server"})
+		return
+	}
+	ch, err := o.Stages.Watch(ctx, c.spec.StageARN)
+	if err != nil {
+		c.cancel(&failure{reason: fmt.Sprintf("watch stage: %v", err)})
+		return
+	}
+	idle := time.NewTimer(o.Compose.IdleTimeout)
+	defer idle.Stop()
+	// reap wakes the loop when a participant's source ended.
+	reap := make(chan struct{}, 1)
+	var pubs []Publisher
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-idle.C:
+			c.cancel(errIdle)
+			return
+		case <-reap:
+		case p, ok := <-ch:
+			if !ok {
+				c.cancel(errStopped)
+				return
+			}
+			pubs = p
+		}
+		c.update(ctx, wg, pubs, reap)
+		if len(pubs) > 0 {
+			idle.Stop()
+		} else {
+			idle.Reset(o.Compose.IdleTimeout)
+		}
+	}
+}
+
+// update reconciles members with the publishers and recomputes the tiles.
+func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Publisher, reap chan struct{}) {
+	o := &c.c.opts
+	want := map[string]Publisher{}
+	for _, p := range pubs {
+		want[p.ParticipantID] = p
+	}
+	c.mu.Lock()
+	for id, m := range c.members {
+		ended := false
+		select {
+		case <-m.done:
+			ended = true
+		default:
+		}
+		if _, ok := want[id]; !ok || ended {
+			m.cancel()
+			delete(c.members, id)
+		}
+	}
+	var add []Publisher
+	for id, p := range want {
+		if m, ok := c.members[id]; ok {
+			m.pub = p
+		} else {
+			add = append(add, p)
+		}
+	}
+	c.mu.Unlock()
+	for _, p := range add {
+		src, err := o.Stages.Subscribe(ctx, c.spec.StageARN, p.ParticipantID)
+		if err != nil {
+			c.log.Warn("subscribe to publisher failed", "participant_id", p.ParticipantID, "err", err)
+			continue
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		m := &member{pub: p, cancel: cancel, done: make(chan struct{}),
+			p: &participant{id: p.ParticipantID, src: src, log: c.log.With("participant_id", p.ParticipantID)}}
+		c.mu.Lock()
+		c.members[p.ParticipantID] = m
+		c.mu.Unlock()
+		hint := c.tileFor(append(pubs[:0:0], pubs...), p.ParticipantID)
+		wg.Go(func() {
+			defer close(m.done)
+			m.p.run(pctx, o, hint, c.mixer)
+			c.mixer.Remove(m.p.id)
+			select {
+			case reap <- struct{}{}:
+			default:
+			}
+		})
+	}
+	c.relayout()
+}
+
+// tileFor is id's tile among pubs (a default tile when it is not drawn).
+func (c *composition) tileFor(pubs []Publisher, id string) layout.Tile {
+	for _, t := range layout.Compute(c.spec.Layout, c.w, c.h, toLayout(pubs)) {
+		if t.ParticipantID == id {
+			return t
+		}
+	}
+	return layout.Tile{Rect: layout.Rect{W: c.w / 4, H: c.h / 4}}
+}
+
+func toLayout(pubs []Publisher) []layout.Participant {
+	out := make([]layout.Participant, len(pubs))
+	for i, p := range pubs {
+		out[i] = layout.Participant{ID: p.ParticipantID, Attributes: p.Attributes, VideoStopped: p.VideoStopped, Joined: p.Joined}
+	}
+	return out
+}
+
+func (c *composition) relayout() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pubs := make([]Publisher, 0, len(c.members))
+	for _, m := range c.members {
+		pubs = append(pubs, m.pub)
+	}
+	c.tiles = layout.Compute(c.spec.Layout, c.w, c.h, toLayout(pubs))
+}
+
+// render draws the current tiles into cv.
+func (c *composition) render(cv *canvas.Frame, s *canvas.Scaler) {
+	c.mu.Lock()
+	tiles := c.tiles
+	frames := make([]*canvas.Frame, len(tiles))
+	for i, t := range tiles {
+		if m := c.members[t.ParticipantID]; m != nil && !m.pub.VideoStopped {
+			frames[i] = m.p.latest.Load()
+		}
+	}
+	c.mu.Unlock()
+	bg := c.c.bg
+	cv.Fill(bg)
+	for i, t := range tiles {
+		canvas.Draw(cv, frames[i], t.Rect, t.Fill, bg, s)
+	}
+}
+
+// sleepUntil waits for t or ctx; false when ctx ended.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-tm.C:
+		return true
+	}
+}
+
+// videoClock renders one canvas per output frame period (frames that are
+// late are repeated, not skipped) and queues it to every encoder.
+func (c *composition) videoClock(ctx context.Context, t0 time.Time) {
+	period := float64(time.Second) / c.fps
+	cv := canvas.NewFrame(c.w, c.h)
+	var s canvas.Scaler
+	buf := make([]byte, 0, canvas.Size(c.w, c.h))
+	var emitted int64
+	for sleepUntil(ctx, t0.Add(time.Duration(float64(emitted)*period))) {
+		due := int64(float64(time.Since(t0))/period) + 1
+		n := due - emitted
+		start := time.Now()
+		c.render(cv, &s)
+		buf = cv.Bytes(buf)
+		c.renderNs.Add(int64(time.Since(start)))
+		for _, e := range c.encs {
+			e.pushVideo(buf, n)
+		}
+		emitted = due
+		c.frames.Store(emitted)
+	}
+}
+
+// audioClock mixes one 20 ms frame per period and queues it to every
+// encoder.
+func (c *composition) audioClock(ctx context.Context, t0 time.Time) {
+	var emitted int64
+	samples := make([]int16, mix.FrameSamples)
+	for sleepUntil(ctx, t0.Add(time.Duration(emitted)*mix.FrameDuration)) {
+		due := int64(time.Since(t0)/mix.FrameDuration) + 1
+		for ; emitted < due; emitted++ {
+			c.mixer.Mix(samples)
+			pcm := make([]byte, mix.FrameBytes)
+			mix.Encode(pcm, samples)
+			for _, e := range c.encs {
+				e.pushAudio(pcm)
+			}
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stagecast/stagecast/internal/compose/canvas"
+	"github.com/stagecast/stagecast/internal/compose/layout"
+	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/transcode"
+)
+
+// decoderQueue is each decoder's input queue: about four seconds of 30 fps
+// video or 50 audio packets per second; a full queue drops (video then
+// waits for the next key frame).
+const decoderQueue = 128
+
+// participant is one publisher in a composition.
+type participant struct {
+	id     string
+	src    Source
+	log    *slog.Logger
+	latest atomic.Pointer[canvas.Frame]
+	// decoded counts decoded pictures; dropped counts units lost to full
+	// decoder queues.
+	decoded, dropped atomic.Uint64
+}
+
+func (p *participant) setFrame(f *canvas.Frame) {
+	c := &canvas.Frame{W: f.W, H: f.H}
+	c.SetBytes(append([]byte(nil), f.Bytes(nil)...))
+	p.latest.Store(c)
+	p.decoded.Add(1)
+}
+
+// run subscribes the decoders to the source until it ends or ctx is done;
+// it returns after the decoders exited.
+func (p *participant) run(ctx context.Context, o *Options, hint layout.Tile, mixer interface{ Write(string, []byte) }) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer p.src.Close()
+	tracks := p.src.Tracks()
+	vi, ai := -1, -1
+	for i, t := range tracks {
+		switch {
+		case vi < 0 && t.Kind == media.Video && (t.Codec == media.H264 || t.Codec == media.VP8):
+			vi = i
+		case ai < 0 && t.Kind == media.Audio && (t.Codec == media.Opus || t.Codec == media.AAC):
+			ai = i
+		}
+	}
+	var wg sync.WaitGroup
+	var vin, ain chan *media.Unit
+	if vi >= 0 {
+		vin = make(chan *media.Unit, decoderQueue)
+		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
+			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(tracks[vi], hint, o.Threads),
+			Stdin: true, Stdout: true,
+			Attach: func(ctx context.Context, io *transcode.Pipes) error {
+				var w unitWriter
+				if tracks[vi].Codec == media.H264 {
+					w = newAnnexB(io.Stdin, tracks[vi])
+				} else {
+					w = &ivf{w: io.Stdin, t: tracks[vi]}
+				}
+				return attachDecoder(ctx, io, vin, true, w, func() error {
+					r := canvas.NewY4MReader(io.Stdout)
+					for {
+						f, err := r.Next()
+						if err != nil {
+							return err
+						}
+						p.setFrame(f)
+					}
+				})
+			},
+		}, p.log)
+		wg.Go(func() { logRunErr(p.log, "video decoder", proc.Run(ctx)) })
+	}
+	if ai >= 0 {
+		ain = make(chan *media.Unit, decoderQueue)
+		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
+			Name: "compose-audio-decoder", Path: o.Transcode.FFmpeg, Args: audioDecoderArgs(),
+			Stdin: true, Stdout: true,
+			Attach: func(ctx context.Context, io *transcode.Pipes) error {
+				w, err := newTSAudio(io.Stdin, tracks[ai])
+				if err != nil {
+					return err
+				}
+				return attachDecoder(ctx, io, ain, false, w, func() error {
+					buf := make([]byte, 3840)
+					for {
+						n, err := io.Stdout.Read(buf)
+						if n > 0 {
+							mixer.Write(p.id, buf[:n])
+						}
+						if err != nil {
+							return err
+						}
+					}
+				})
+			},
+		}, p.log)
+		wg.Go(func() { logRunErr(p.log, "audio decoder", proc.Run(ctx)) })
+	}
+	p.dispatch(ctx, vi, ai, vin, ain)
+	if vin != nil {
+		close(vin)
+	}
+	if ain != nil {
+		close(ain)
+	}
+	wg.Wait()
+}
+
+// dispatch routes the source's units to the decoders until the source
+// ends or ctx is done.
+func (p *participant) dispatch(ctx context.Context, vi, ai int, vin, ain chan *media.Unit) {
+	videoGap := false
+	for {
+		var u *media.Unit
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok = <-p.src.C():
+			if !ok {
+				return
+			}
+		}
+		switch {
+		case u.Track == vi && vin != nil:
+			if videoGap && !u.Key {
+				p.dropped.Add(1)
+				continue
+			}
+			select {
+			case vin <- u:
+				videoGap = false
+			default:
+				videoGap = true
+				p.dropped.Add(1)
+			}
+		case u.Track == ai && ain != nil:
+			select {
+			case ain <- u:
+			default:
+				p.dropped.Add(1)
+			}
+		}
+	}
+}
+
+// attachDecoder feeds in to the decoder's stdin (from a key frame when
+// video) while read consumes its stdout. It returns ErrInputDone when in
+// was closed and the decoder drained.
+func attachDecoder(ctx context.Context, io *transcode.Pipes, in <-chan *media.Unit, video bool, w unitWriter, read func() error) error {
+	var inputDone atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer io.Stdin.Close()
+		waitKey := video
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-in:
+				if !ok {
+					inputDone.Store(true)
+					return
+				}
+				if waitKey && !u.Key {
+					continue
+				}
+				waitKey = false
+				if err := w.write(u); err != nil {
+					return
+				}
+			}
+		}
+	})
+	stop := context.AfterFunc(ctx, func() { io.Stdout.Close() })
+	defer stop()
+	read()
+	io.Stdin.Close() // unblocks a writer stuck on a dead decoder
+	wg.Wait()
+	if inputDone.Load() {
+		return transcode.ErrInputDone
+	}
+	return nil
+}
+
+func logRunErr(log *slog.Logger, what string, err error) {
+	if err != nil {
+		log.Error("compose process failed", "process", what, "err", err)
+	}
+}
+
+func videoDecoderArgs(t media.Track, hint layout.Tile, threads int) []string {
+	w, h := max(2, hint.W), max(2, hint.H)
+	scale := fmt.Sprintf("scale=%d:%d", w, h)
+	switch hint.Fill {
+	case layout.Cover:
+		scale += ":force_original_aspect_ratio=increase:force_divisible_by=2"
+	case layout.Contain:
+		scale += ":force_original_aspect_ratio=decrease:force_divisible_by=2"
+	}
+	format := "h264"
+	if t.Codec == media.VP8 {
+		format = "ivf"
+	}
+	return []string{"-hide_banner", "-loglevel", "error", "-nostdin",
+		"-threads", strconv.Itoa(max(1, threads)), "-probesize", "32768", "-analyzeduration", "0",
+		"-fflags", "nobuffer", "-flags", "low_delay",
+		"-f", format, "-i", "pipe:0",
+		"-an", "-vf", scale, "-fps_mode", "passthrough", "-pix_fmt", "yuv420p",
+		"-f", "yuv4mpegpipe", "-flush_packets", "1", "pipe:1"}
+}
+
+func audioDecoderArgs() []string {
+	return []string{"-hide_banner", "-loglevel", "error", "-nostdin",
+		"-probesize", "32768", "-analyzeduration", "0", "-fflags", "nobuffer",
+		"-f", "mpegts", "-i", "pipe:0",
+		"-vn", "-f", "s16le", "-ar", "48000", "-ac", "2", "-flush_packets", "1", "pipe:1"}
+}

@@ -1,0 +1,11 @@
+package compose
+
+import (
+	"time"
+
+	"github.com/stagecast/stagecast/internal/config"
+)
+
+func compCfg() config.Compose {
+	return config.Compose{IdleTimeout: 5 * time.Second, MaxCompositions: 4, X264Preset: "ultrafast", Background: "000000"}
+}

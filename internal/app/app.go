@@ -28,6 +28,7 @@ import (
 	"github.com/stagecast/stagecast/internal/obs"
 	"github.com/stagecast/stagecast/internal/store"
 	"github.com/stagecast/stagecast/internal/store/sqlite"
+	"github.com/stagecast/stagecast/internal/webrtc/sfu"
 )
 
 // App is one running Stagecast node.
@@ -51,7 +52,9 @@ type App struct {
 
 	// Subsystem handles, one line each, set by their wire functions.
 	// (wireEvents fields)
-	// (wireRealtime fields)
+	// SFU is the stages WebRTC SFU (wireRealtime); the compositor reads
+	// published media through SFU.Subscribe and SFU.Watch.
+	SFU *sfu.Server
 	// (wireCompose fields)
 	// (wireLive fields)
 

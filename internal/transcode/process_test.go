@@ -74,9 +74,13 @@ func checkGoroutines(t *testing.T) {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
+		start := time.Now()
+		deadline := start.Add(5 * time.Second)
 		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Logf("goroutines took %v to wind down", d)
 		}
 		if n := runtime.NumGoroutine(); n > before {
 			buf := make([]byte, 1<<16)

@@ -142,6 +142,18 @@ func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
 	poll[bool](t, tabs["bob"], 15*time.Second, "alice's tile to go", `document.querySelectorAll(".tile.remote").length === 0`)
 	poll[bool](t, carol, 15*time.Second, "alice's tile to go", `(() => { const l = `+remoteLabelsJS+`; return l.length === 1 && l[0] === "bob"; })()`)
 
+	// DisconnectParticipant ends bob's stage on his page, with the reason.
+	bobID := eval[string](t, tabs["bob"], `window.stagecast.stage.self.participantId`)
+	_, err = s.Realtime.DisconnectParticipant(ctx, &ivsrealtime.DisconnectParticipantInput{
+		StageArn: st.Stage.Arn, ParticipantId: aws.String(bobID), Reason: aws.String("show is over"),
+	})
+	require.NoError(t, err)
+	status := poll[string](t, tabs["bob"], 15*time.Second, "the disconnect", `document.getElementById("status").textContent.startsWith("Left the stage") && document.getElementById("status").textContent`)
+	require.Contains(t, status, "show is over")
+	require.Equal(t, 0, eval[int](t, tabs["bob"], `document.querySelectorAll(".tile").length`))
+	require.False(t, eval[bool](t, tabs["bob"], `document.getElementById("join").disabled`), "bob can join again")
+	poll[bool](t, carol, 15*time.Second, "bob's tile to go", `document.querySelectorAll(".tile.remote").length === 0`)
+
 	for name, tb := range map[string]*tab{"alice": tabs["alice"], "bob": tabs["bob"], "carol": carol} {
 		for _, m := range tb.console() {
 			require.False(t, m.IsException(), "%s: uncaught exception: %s", name, m)

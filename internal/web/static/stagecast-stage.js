@@ -118,6 +118,7 @@ export class Stage {
     this._ws = null;
     this._publisher = null; // {pc, location}
     this._subs = new Map(); // participantId -> {pc, location, stream, closed}
+    this._resubscribes = new Map(); // participantId -> resubscriptions after a failure
     this._muted = { audio: false, video: false };
     this._ownStream = false;
   }
@@ -240,6 +241,7 @@ export class Stage {
     this._unsubscribe(p.participantId, false);
     const known = this.participants.get(p.participantId);
     this.participants.delete(p.participantId);
+    this._resubscribes.delete(p.participantId);
     this._emit("onParticipantLeft", known || p, reason);
   }
 
@@ -280,6 +282,17 @@ export class Stage {
       sub.pc = pc;
       const kinds = p.tracks && p.tracks.length ? [...new Set(p.tracks.map((t) => t.kind))] : ["audio", "video"];
       for (const kind of kinds) pc.addTransceiver(kind, { direction: "recvonly" });
+      pc.onconnectionstatechange = () => {
+        // A lost media path (network change, server restart): subscribe
+        // again while the participant still publishes.
+        if (pc.connectionState !== "failed" || sub.closed || sub.pc !== pc) return;
+        this._unsubscribe(p.participantId, true);
+        const now = this.participants.get(p.participantId);
+        const tries = (this._resubscribes.get(p.participantId) || 0) + 1;
+        this._resubscribes.set(p.participantId, tries);
+        if (now && now.published && tries <= SUBSCRIBE_RETRIES) this._subscribe(now);
+        else this._emit("onError", new StageError(`lost ${participantLabel(p)}'s media`));
+      };
       pc.ontrack = (ev) => {
         if (sub.closed) return;
         sub.stream.addTrack(ev.track);

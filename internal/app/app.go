@@ -51,7 +51,9 @@ type App struct {
 	Events control.Publisher
 
 	// Subsystem handles, one line each, set by their wire functions.
-	// (wireEvents fields)
+	// EventBus is the bus behind Events: rules, dead letters, Subscribe (wireEvents).
+	EventBus *eventsBus
+	rulesAPI http.Handler // the /_stagecast/ admin routes on the API listener
 	// SFU is the stages WebRTC SFU (wireRealtime); the compositor reads
 	// published media through SFU.Subscribe and SFU.Watch.
 	SFU *sfu.Server
@@ -176,7 +178,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 
 	verifier := sigv4.NewVerifier(a.Keys, sigv4.Options{})
 	a.apiSrv = &http.Server{
-		Handler:           api.New(a.Channels, a.Stages, api.SigV4(verifier), obs.Component(log, "api")),
+		Handler:           a.withRulesAPI(api.New(a.Channels, a.Stages, api.SigV4(verifier), obs.Component(log, "api"))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -1,0 +1,275 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+	rttypes "github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecast/stagecast/internal/app"
+	"github.com/stagecast/stagecast/internal/config"
+	"github.com/stagecast/stagecast/internal/events"
+	"github.com/stagecast/stagecast/internal/events/admin"
+	"github.com/stagecast/stagecast/internal/obs"
+	"github.com/stagecast/stagecast/internal/testutil"
+)
+
+// eventsNode is a whole node started with a modified config (testutil.Start
+// takes none).
+type eventsNode struct {
+	*app.App
+	IVS      *ivs.Client
+	Realtime *ivsrealtime.Client
+	stop     func()
+}
+
+func startEventsNode(t *testing.T, dir string, mod func(*config.Config)) *eventsNode {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = dir
+	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RTMP.Listen, cfg.RTMPS.Listen, cfg.SRT.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Realtime.UDPListen = "127.0.0.1:0"
+	cfg.Events.Retry = config.EventsRetry{MaxAttempts: 3, Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+	if mod != nil {
+		mod(&cfg)
+	}
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("STAGECAST_TEST_LOG") != "" {
+		log = obs.NewLogger(os.Stderr, "text", "debug")
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(runCtx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("start node: %v", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Run(runCtx); err != nil {
+			t.Errorf("node stopped with error: %v", err)
+		}
+	})
+	var once sync.Once
+	n := &eventsNode{App: a, stop: func() { once.Do(func() { cancel(); wg.Wait() }) }}
+	t.Cleanup(n.stop)
+	n.IVS, n.Realtime = testutil.Clients(a.APIEndpoint(), a.Config().Region, a.Credentials.ID, a.Credentials.Secret)
+	return n
+}
+
+// signedReceiver accepts only correctly signed webhooks and keeps the events.
+type signedReceiver struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	events []events.Event
+	bad    int
+}
+
+func newSignedReceiver(t *testing.T, secret string) *signedReceiver {
+	r := &signedReceiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := events.Verify(secret, req.Header, body, time.Now(), time.Minute); err != nil {
+			r.bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var e events.Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			r.bad++
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		r.events = append(r.events, e)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *signedReceiver) got() ([]events.Event, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]events.Event(nil), r.events...), r.bad
+}
+
+// TestConfigWebhookReceivesCompositionEvents: a webhook from the config
+// file gets the "IVS Composition State Change" events StartComposition
+// emits, signed with its secret.
+func TestConfigWebhookReceivesCompositionEvents(t *testing.T) {
+	t.Parallel()
+	recv := newSignedReceiver(t, "hook-secret")
+	n := startEventsNode(t, t.TempDir(), func(c *config.Config) {
+		c.Events.Webhooks = []config.EventWebhook{{URL: recv.srv.URL, Secret: "hook-secret",
+			EventPattern: map[string]any{"detail-type": []any{"IVS Composition State Change"}}}}
+	})
+	ctx := context.Background()
+	st, err := n.Realtime.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("events")})
+	require.NoError(t, err)
+	ch, err := n.IVS.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("events")})
+	require.NoError(t, err)
+	comp, err := n.Realtime.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: st.Stage.Arn,
+		Destinations: []rttypes.DestinationConfiguration{{Channel: &rttypes.ChannelDestinationConfiguration{ChannelArn: ch.Channel.Arn}}}})
+	require.NoError(t, err)
+
+	var start *events.Event
+	require.Eventually(t, func() bool {
+		evs, _ := recv.got()
+		for i, e := range evs {
+			var d map[string]any
+			if json.Unmarshal(e.Detail, &d) == nil && d["event_name"] == "Session Start" {
+				start = &evs[i]
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 20*time.Millisecond, "Session Start reaches the webhook")
+	require.Equal(t, "aws.ivs", start.Source)
+	require.Equal(t, "IVS Composition State Change", start.DetailType)
+	require.Equal(t, n.Config().AccountID, start.Account)
+	require.Equal(t, []string{*comp.Composition.Arn}, start.Resources)
+	require.Contains(t, string(start.Detail), *st.Stage.Arn)
+	evs, bad := recv.got()
+	require.Zero(t, bad, "every request carries a valid signature")
+	for _, e := range evs {
+		require.Equal(t, "IVS Composition State Change", e.DetailType, "the pattern selects composition events only")
+	}
+	if comp.Composition.State == rttypes.CompositionStateFailed {
+		// No compositor on this node: the failure reaches the webhook too.
+		require.Eventually(t, func() bool {
+			evs, _ := recv.got()
+			for _, e := range evs {
+				var d map[string]any
+				if json.Unmarshal(e.Detail, &d) == nil && d["event_name"] == "Session Failure" {
+					return true
+				}
+			}
+			return false
+		}, 20*time.Second, 20*time.Millisecond, "Session Failure reaches the webhook")
+	}
+	info, err := n.EventBus.Stats("webhook-1")
+	require.NoError(t, err)
+	require.Equal(t, int64(0), info.Targets[0].DeadLettered)
+}
+
+// TestStartCompositionRuleFromConfig is the seed's EventBridge rule +
+// Lambda as one config rule: "Participant Published" on a stage starts one
+// composition per stage session into the configured channel.
+func TestStartCompositionRuleFromConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	first := startEventsNode(t, dir, nil)
+	st, err := first.Realtime.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("seed")})
+	require.NoError(t, err)
+	ch, err := first.IVS.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("seed")})
+	require.NoError(t, err)
+	enc, err := first.Realtime.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{})
+	require.NoError(t, err)
+	first.stop()
+
+	n := startEventsNode(t, dir, func(c *config.Config) {
+		c.Events.Rules = []config.EventRule{{
+			Name: "compose-on-publish",
+			EventPattern: `{"source":["aws.ivs"],"detail-type":["IVS Stage Update"],` +
+				`"detail":{"event_name":["Participant Published"]}}`,
+			StartComposition: &config.EventStartComposition{
+				DestinationChannelArn: *ch.Channel.Arn, EncoderConfigurationArn: *enc.EncoderConfiguration.Arn, Layout: "pip"},
+		}}
+	})
+	// What the SFU publishes when a participant starts publishing.
+	publish := func(session, participant string) {
+		n.Events.Publish(ctx, "IVS Stage Update", []string{*st.Stage.Arn}, map[string]any{
+			"session_id": session, "event_name": "Participant Published", "participant_id": participant,
+			"user_id": "", "event_time": time.Now().UTC().Format(events.TimeFormat)})
+	}
+	publish("st-session1", "p1")
+	publish("st-session1", "p2")
+	require.Eventually(t, func() bool {
+		s, err := n.EventBus.Stats("compose-on-publish")
+		return err == nil && s.Targets[0].Delivered == 2 && s.Pending == 0
+	}, 20*time.Second, 20*time.Millisecond, "both events handled")
+	list, err := n.Realtime.ListCompositions(ctx, &ivsrealtime.ListCompositionsInput{FilterByStageArn: st.Stage.Arn})
+	require.NoError(t, err)
+	require.Len(t, list.Compositions, 1, "one session starts one composition")
+	got, err := n.Realtime.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: list.Compositions[0].Arn})
+	require.NoError(t, err)
+	require.Len(t, got.Composition.Destinations, 1)
+	dest := got.Composition.Destinations[0].Configuration.Channel
+	require.Equal(t, *ch.Channel.Arn, *dest.ChannelArn)
+	require.Equal(t, *enc.EncoderConfiguration.Arn, *dest.EncoderConfigurationArn)
+	require.NotNil(t, got.Composition.Layout.Pip, "the rule's pip layout")
+	dls, err := n.EventBus.DeadLetters(ctx, "compose-on-publish")
+	require.NoError(t, err)
+	require.Empty(t, dls)
+}
+
+// TestRulesAdminAPI drives the SigV4-authenticated rules API the CLI uses.
+func TestRulesAdminAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	n := startEventsNode(t, t.TempDir(), func(c *config.Config) {
+		c.Events.Webhooks = []config.EventWebhook{{URL: "http://127.0.0.1:1/never", Secret: "x"}}
+	})
+	c := &admin.Client{Endpoint: n.APIEndpoint(), Region: n.Config().Region,
+		AccessKeyID: n.Credentials.ID, SecretAccessKey: n.Credentials.Secret}
+	recv := newSignedReceiver(t, "api-secret")
+	created, err := c.Create(ctx, events.Rule{Name: "api-hook", Enabled: true,
+		EventPattern: json.RawMessage(`{"detail-type":["Custom"]}`),
+		Targets:      []events.Target{{Type: events.TargetWebhook, Webhook: &events.WebhookTarget{URL: recv.srv.URL, Secret: "api-secret"}}}})
+	require.NoError(t, err)
+	require.Equal(t, "api-secret", created.Rule.Targets[0].Webhook.Secret, "the creator sees the secret once")
+
+	_, err = c.Create(ctx, events.Rule{Name: "bad", Enabled: true, EventPattern: json.RawMessage(`{"a":"b"}`)})
+	var ae *admin.Error
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, http.StatusBadRequest, ae.Status)
+	require.Contains(t, ae.Message, "a: must be an array")
+
+	n.Events.Publish(ctx, "Custom", nil, map[string]any{"k": "v"})
+	require.Eventually(t, func() bool { evs, _ := recv.got(); return len(evs) == 1 }, 20*time.Second, 20*time.Millisecond)
+
+	list, err := c.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, "api-hook", list[0].Rule.Name)
+	require.Equal(t, "[REDACTED]", list[0].Rule.Targets[0].Webhook.Secret)
+	require.Equal(t, int64(1), list[0].Stats.Targets[0].Delivered)
+	require.Equal(t, events.OriginConfig, list[1].Rule.Origin)
+
+	// The config webhook cannot be reached: its event ends in dead letters.
+	n.Events.Publish(ctx, "Anything", nil, nil)
+	require.Eventually(t, func() bool {
+		dls, err := c.DeadLetters(ctx, "webhook-1")
+		return err == nil && len(dls) == 1 && dls[0].Attempts == 3
+	}, 20*time.Second, 20*time.Millisecond)
+	all, err := c.DeadLetters(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+
+	var de *admin.Error
+	require.ErrorAs(t, c.Delete(ctx, "webhook-1"), &de)
+	require.Equal(t, http.StatusConflict, de.Status)
+	require.NoError(t, c.Delete(ctx, "api-hook"))
+	_, err = c.Get(ctx, "api-hook")
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, http.StatusNotFound, de.Status)
+
+	bad := &admin.Client{Endpoint: n.APIEndpoint(), Region: n.Config().Region, AccessKeyID: n.Credentials.ID, SecretAccessKey: "wrong"}
+	_, err = bad.List(ctx)
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, http.StatusForbidden, de.Status)
+}

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stagecast/stagecast/internal/app"
+	"github.com/stagecast/stagecast/internal/cli"
 	"github.com/stagecast/stagecast/internal/config"
 	"github.com/stagecast/stagecast/internal/events"
 	"github.com/stagecast/stagecast/internal/events/admin"
@@ -272,4 +276,56 @@ func TestRulesAdminAPI(t *testing.T) {
 	_, err = bad.List(ctx)
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, http.StatusForbidden, de.Status)
+}
+
+// TestRulesCLI runs "stagecast rules ..." against a running node found
+// through its data directory.
+func TestRulesCLI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := startEventsNode(t, dir, nil)
+	run := func(args ...string) (string, string, int) {
+		var out, errOut strings.Builder
+		code := cli.Main(context.Background(), append(args, "--data-dir", dir), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+	file := filepath.Join(t.TempDir(), "event.json")
+	out, errOut, code := run("rules", "create", "--name", "to-file", "--event-pattern", `{"detail-type":["CLI Test"]}`,
+		"--exec", `sh -c 'cat > "$0"' `+file, "--timeout", "5s")
+	require.Equal(t, 0, code, errOut)
+	var created admin.RuleInfo
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	require.Equal(t, []string{"sh", "-c", `cat > "$0"`, file}, created.Rule.Targets[0].Exec.Command)
+
+	out, errOut, code = run("rules", "create", "--name", "hook", "--event-pattern", `{"source":["aws.ivs"]}`, "--webhook", "http://127.0.0.1:1/x")
+	require.Equal(t, 0, code, errOut)
+	require.NoError(t, json.Unmarshal([]byte(out), &created))
+	require.Len(t, created.Rule.Targets[0].Webhook.Secret, 32, "a secret is generated and shown once")
+
+	_, errOut, code = run("rules", "create", "--name", "bad", "--event-pattern", `{"detail":{"n":[{"numeric":[">"]}]}}`, "--webhook", "http://x/y")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "detail.n[0].numeric: needs [op, number]")
+
+	n.Events.Publish(context.Background(), "CLI Test", nil, map[string]any{"k": "v"})
+	require.Eventually(t, func() bool {
+		raw, err := os.ReadFile(file)
+		return err == nil && strings.Contains(string(raw), `"detail-type":"CLI Test"`)
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		out, _, _ = run("rules", "list")
+		return strings.Contains(out, "to-file") && regexp.MustCompile(`to-file\s+api\s+true\s+exec\s+1\s+0\s+0\s+0`).MatchString(out)
+	}, 20*time.Second, 20*time.Millisecond, "list shows the delivery")
+	require.Eventually(t, func() bool {
+		out, _, _ = run("rules", "dead-letters", "hook")
+		return strings.Contains(out, `"rule": "hook"`)
+	}, 20*time.Second, 20*time.Millisecond, "the unreachable webhook dead-letters the event")
+
+	out, _, code = run("rules", "get", "hook")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "[REDACTED]")
+	_, _, code = run("rules", "delete", "hook")
+	require.Equal(t, 0, code)
+	_, errOut, code = run("rules", "get", "hook")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "rule not found")
 }

@@ -17,6 +17,7 @@ const usage = `stagecast: a self-hosted live video platform, wire-compatible wit
 Usage:
   stagecast serve [flags]              run a single-node server (stagecast serve --help)
   stagecast keys create|list|delete    manage API access keys
+  stagecast rules create|list|get|delete|dead-letters   event rules and their targets
   stagecast ivs <command> [args]       low-latency API, like "aws ivs" (stagecast ivs help)
   stagecast ivs-realtime <command>     real-time API, like "aws ivs-realtime"
   stagecast bench tokens [flags]       benchmark signed CreateParticipantToken over HTTP
@@ -38,6 +39,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return awscmd.Run(ctx, args[0], args[1:], awscmd.Env{Stdout: stdout, Stderr: stderr, Stdin: stdin, Getenv: os.Getenv})
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "rules":
+		return rules(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "stagecast", Version)
 		return 0

@@ -110,7 +110,7 @@ func AppendMedia(b []byte, s *segstore.Snapshot, o MediaOptions) []byte {
 	}
 	mapGen := -1
 	for i, seg := range segs {
-		if seg.Discontinuity && i > 0 {
+		if seg.Discontinuity {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
 		if o.Container == segstore.FMP4 && seg.Init != mapGen {

@@ -69,8 +69,8 @@ func newPC() (*webrtc.PeerConnection, net.PacketConn, error) {
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
 		return nil, nil, err
 	}
-	se := webrtc.SettingEngine{}
-	se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, udp))
+	se := webrtc.SettingEngine{LoggerFactory: sfu.DiscardPionLogs}
+	se.SetICEUDPMux(webrtc.NewICEUDPMux(sfu.DiscardPionLogs.NewLogger("udpmux"), udp))
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)

@@ -88,8 +88,9 @@ func newEngine(cfg Config, log *slog.Logger) (*engine, error) {
 		return nil, fmt.Errorf("listen udp %s: %w", cfg.UDPListen, err)
 	}
 	e := &engine{mux: udp}
-	se := webrtc.SettingEngine{}
-	se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, udp))
+	lf := pionLogs{log}
+	se := webrtc.SettingEngine{LoggerFactory: lf}
+	se.SetICEUDPMux(webrtc.NewICEUDPMux(lf.NewLogger("udpmux"), udp))
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	rttypes "github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/stagecast/stagecast/internal/testutil"
 	"github.com/stagecast/stagecast/internal/webrtc/loadgen"
@@ -89,4 +91,22 @@ func encodeVP8(t *testing.T, frames int) string {
 		t.Fatalf("ffmpeg produced nothing: %v", err)
 	}
 	return path
+}
+
+// feedSynthetic writes 30 fps of small VP8-shaped samples until ctx ends.
+func feedSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticSample) {
+	t := time.NewTicker(time.Second / 30)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		frame := make([]byte, 300)
+		if i%30 != 0 {
+			frame[0] = 1 // inter frame
+		}
+		_ = tr.WriteSample(media.Sample{Data: frame, Duration: time.Second / 30})
+	}
 }

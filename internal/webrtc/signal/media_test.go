@@ -72,6 +72,32 @@ type received struct {
 	ivfPath      string
 	ivf          *ivfwriter.IVFWriter
 	ivfFrames    int
+	writing      bool
+}
+
+// vp8KeyStart: first packet of a VP8 key frame (simple descriptor forms).
+func vp8KeyStart(b []byte) bool {
+	if len(b) < 2 || b[0]&0x10 == 0 || b[0]&0x07 != 0 {
+		return false
+	}
+	i := 1
+	if b[0]&0x80 != 0 {
+		x := b[1]
+		i = 2
+		if x&0x80 != 0 {
+			if len(b) > i && b[i]&0x80 != 0 {
+				i++
+			}
+			i++
+		}
+		if x&0x40 != 0 {
+			i++
+		}
+		if x&0x30 != 0 {
+			i++
+		}
+	}
+	return len(b) > i && b[i]&1 == 0
 }
 
 func (rc *received) readVideo(tr *webrtc.TrackRemote) {
@@ -86,16 +112,19 @@ func (rc *received) readVideo(tr *webrtc.TrackRemote) {
 			rc.gaps++
 		}
 		rc.lastSeq = int(pkt.SequenceNumber)
+		if rc.ivf != nil && rc.ivfFrames < 30 && (rc.ivfFrames > 0 || rc.writing || vp8KeyStart(pkt.Payload)) {
+			rc.writing = true
+			_ = rc.ivf.WriteRTP(pkt) // one decodable GOP and more
+			if pkt.Marker {
+				rc.ivfFrames++
+			}
+		}
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			rc.frames++
 			key := len(s.Data) > 0 && s.Data[0]&1 == 0
 			if key {
 				rc.keys++
-			}
-			if rc.ivf != nil && (rc.ivfFrames > 0 || key) && rc.ivfFrames < 30 {
-				_ = rc.ivf.WriteFrame(s.Data, uint64(s.PacketTimestamp)) // one decodable GOP and a half
-				rc.ivfFrames++
 			}
 		}
 		rc.mu.Unlock()

@@ -43,19 +43,24 @@ func sourceTS(t testing.TB, seconds int) string {
 	if p, ok := sourceFiles[key]; ok {
 		return p
 	}
-	dir, err := os.MkdirTemp("", "transcode-src")
-	if err != nil {
-		t.Fatal(err)
+	// Kept between runs (generating it costs seconds on a busy machine).
+	p := filepath.Join(os.TempDir(), fmt.Sprintf("stagecast-transcode-src-720p30-%ds.ts", seconds))
+	if _, err := os.Stat(p); err == nil {
+		sourceFiles[key] = p
+		return p
 	}
-	p := filepath.Join(dir, "src.ts")
+	tmp := p + fmt.Sprintf(".%d.tmp", os.Getpid())
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-ac", "2", "-t", fmt.Sprint(seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-bf", "2", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "128k", "-f", "mpegts", p).CombinedOutput()
+		"-c:a", "aac", "-b:a", "128k", "-f", "mpegts", tmp).CombinedOutput()
 	if err != nil {
 		t.Fatalf("generate source: %v\n%s", err, out)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
 	}
 	sourceFiles[key] = p
 	return p

@@ -201,18 +201,20 @@ func (s *Segmenter) handle(u *media.Unit) error {
 	if tl < 0 {
 		return nil
 	}
-	if h := ts.held; h != nil {
-		d := tl - h.dts
-		if d <= 0 {
-			d = 1 // non-monotonic source: keep the sample, squeeze its time
+	if ts != s.lead {
+		// Audio with a known frame duration goes straight into the part,
+		// so it never waits for the next frame.
+		if d := frameDuration(ts.t, u); d > 0 {
+			if h := ts.held; h != nil {
+				s.complete(ts, tl)
+			}
+			ts.lastDur = d
+			ts.pending = append(ts.pending, sample{u: u, dts: tl, pts: pts, dur: d})
+			return nil
 		}
-		h.dur = d
-		ts.lastDur = d
-		ts.pending = append(ts.pending, *h)
-		ts.held = nil
-		if ts == s.lead {
-			s.frameEst = d
-		}
+	}
+	if ts.held != nil {
+		s.complete(ts, tl)
 	}
 	if ts == s.lead && len(ts.pending) > 0 {
 		since := tl - s.partStart
@@ -231,6 +233,67 @@ func (s *Segmenter) handle(u *media.Unit) error {
 	}
 	ts.held = &sample{u: u, dts: tl, pts: pts}
 	return nil
+}
+
+// complete gives the held sample of ts its duration (up to tl) and moves
+// it into the part.
+func (s *Segmenter) complete(ts *trackState, tl int64) {
+	h := ts.held
+	d := tl - h.dts
+	if d <= 0 {
+		d = 1 // non-monotonic source: keep the sample, squeeze its time
+	}
+	h.dur = d
+	ts.lastDur = d
+	ts.pending = append(ts.pending, *h)
+	ts.held = nil
+	if ts == s.lead {
+		s.frameEst = d
+	}
+}
+
+// frameDuration returns an audio frame's duration in its clock when the
+// codec fixes it (AAC: 1024 or 960 samples; Opus: from the TOC byte), or
+// 0 when it must be derived from the next frame.
+func frameDuration(t media.Track, u *media.Unit) int64 {
+	switch t.Codec {
+	case media.AAC:
+		if len(t.AACConfig) >= 2 && t.AACConfig[1]&0x04 != 0 && t.AACConfig[0]>>3 == 2 {
+			return 960 // AAC-LC with frameLengthFlag
+		}
+		return 1024
+	case media.Opus:
+		return opusDuration(u.Payload, t.ClockRate)
+	}
+	return 0
+}
+
+// opusDuration reads an Opus packet's TOC (RFC 6716 3.1).
+func opusDuration(p []byte, clock int) int64 {
+	if len(p) == 0 || clock <= 0 {
+		return 0
+	}
+	cfg := p[0] >> 3
+	var us int64 // frame duration in microseconds
+	switch {
+	case cfg < 12:
+		us = [4]int64{10000, 20000, 40000, 60000}[cfg%4]
+	case cfg < 16:
+		us = [2]int64{10000, 20000}[cfg%2]
+	default:
+		us = [4]int64{2500, 5000, 10000, 20000}[cfg%4]
+	}
+	frames := int64(1)
+	switch p[0] & 3 {
+	case 1, 2:
+		frames = 2
+	case 3:
+		if len(p) < 2 {
+			return 0
+		}
+		frames = int64(p[1] & 0x3f)
+	}
+	return us * frames * int64(clock) / 1_000_000
 }
 
 // begin starts (or restarts after a discontinuity) the timeline at key

@@ -2,10 +2,12 @@ package cmaftest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
@@ -74,6 +76,11 @@ func Demux(ts []byte) (*Source, error) {
 			return nil, err
 		}
 	}
+	// A live encoder sends in decode order across tracks; ffmpeg's
+	// MPEG-TS muxer batches audio, so restore that order.
+	slices.SortStableFunc(src.Units, func(a, b *media.Unit) int {
+		return cmp.Compare(src.Time(a), src.Time(b))
+	})
 	// Hubs carry parameter sets in the track (as RTMP ingest does).
 	for _, u := range src.Units {
 		t := &src.Tracks[u.Track]

@@ -1,0 +1,288 @@
+package origin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stagecast/stagecast/internal/segstore"
+)
+
+var (
+	benchViewers  = flag.Int("viewers", 100, "BenchmarkBlockingViewers: concurrent LL-HLS viewers")
+	benchDuration = flag.Duration("viewers-duration", 6*time.Second, "BenchmarkBlockingViewers: measured run length")
+	benchParts    = flag.Bool("viewers-fetch-parts", true, "BenchmarkBlockingViewers: viewers also download every part")
+)
+
+// Synthetic stream for the viewer benchmark: 300 ms parts of 30 KB
+// (800 kbit/s), 7 parts (2 s) per segment.
+const (
+	benchPartTarget = 300 * time.Millisecond
+	benchPartSize   = 30_000
+	benchWarmup     = 2 * time.Second
+)
+
+// clientResult is what the viewer client process reports.
+type clientResult struct {
+	Recv     [][3]int64  `json:"recv"` // msn, part, unix ns received
+	Errors   int         `json:"errors"`
+	Codes    map[int]int `json:"codes,omitempty"`
+	Requests int         `json:"requests"`
+}
+
+// BenchmarkBlockingViewers measures how many LL-HLS viewers doing
+// blocking playlist reloads (and part downloads) one channel sustains:
+// latency from a part's publication to a viewer receiving the playlist
+// that lists it. The viewers run in a child process (this test binary,
+// TestViewerClient) so that each side has its own descriptor limit.
+//
+//	go test -run '^$' -bench BlockingViewers -benchtime 1x ./internal/origin -viewers 10000
+func BenchmarkBlockingViewers(b *testing.B) {
+	raiseNoFile()
+	store := segstore.New(segstore.Options{PartTarget: benchPartTarget, SegmentTarget: 2 * time.Second, WindowSegments: 7})
+	ch := store.Open(testARN, segstore.Low, segstore.FMP4)
+	defer ch.Close()
+	rd, err := ch.AddRendition("720p30", segstore.RenditionInfo{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd.SetInit(make([]byte, 800))
+	org := New(Options{Store: store, BlockTimeout: 6 * time.Second})
+	mux := http.NewServeMux()
+	org.Register(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.IdleTimeout = time.Minute
+	srv.Start()
+	defer srv.Close()
+
+	for b.Loop() {
+		var mu sync.Mutex
+		published := map[[2]int64]time.Time{}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		start := time.Now()
+		wg.Go(func() {
+			writeSynthetic(ctx, rd, func(msn uint64, idx int, at time.Time) {
+				mu.Lock()
+				published[[2]int64{int64(msn), int64(idx)}] = at
+				mu.Unlock()
+			})
+		})
+
+		out := filepath.Join(b.TempDir(), "viewers.json")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestViewerClient$", "-test.count=1")
+		cmd.Env = append(os.Environ(),
+			"STAGECAST_VIEWER_URL="+srv.URL+PathPrefix+testChan+"/720p30/playlist.m3u8",
+			"STAGECAST_VIEWER_N="+strconv.Itoa(*benchViewers),
+			"STAGECAST_VIEWER_DURATION="+(*benchDuration+benchWarmup).String(),
+			"STAGECAST_VIEWER_PARTS="+strconv.FormatBool(*benchParts),
+			"STAGECAST_VIEWER_OUT="+out)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stderr, &stderr
+		err := cmd.Run()
+		cancel()
+		wg.Wait()
+		if err != nil {
+			b.Fatalf("viewer client: %v\n%s", err, stderr.String())
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var res clientResult
+		if err := json.Unmarshal(raw, &res); err != nil {
+			b.Fatal(err)
+		}
+		var lat []time.Duration
+		for _, r := range res.Recv {
+			at, ok := published[[2]int64{r[0], r[1]}]
+			if !ok || at.Sub(start) < benchWarmup {
+				continue
+			}
+			lat = append(lat, time.Unix(0, r[2]).Sub(at))
+		}
+		if len(lat) == 0 {
+			b.Fatalf("no measured responses (errors %d)\n%s", res.Errors, stderr.String())
+		}
+		slices.Sort(lat)
+		late := 0
+		for _, d := range lat {
+			if d > benchPartTarget {
+				late++
+			}
+		}
+		parts := len(published)
+		pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
+		b.ReportMetric(float64(*benchViewers), "viewers")
+		b.ReportMetric(pct(0.50), "p50_ms")
+		b.ReportMetric(pct(0.99), "p99_ms")
+		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max_ms")
+		b.ReportMetric(100*float64(late)/float64(len(lat)), "late_%")
+		b.ReportMetric(float64(res.Errors), "errors")
+		b.ReportMetric(float64(res.Requests)/(*benchDuration+benchWarmup).Seconds(), "req/s")
+		b.Logf("viewers=%d parts=%d measured=%d p50=%.1fms p99=%.1fms max=%.1fms late(>%s)=%.2f%% errors=%d %v requests=%d",
+			*benchViewers, parts, len(lat), pct(0.5), pct(0.99), float64(lat[len(lat)-1].Microseconds())/1000,
+			benchPartTarget, 100*float64(late)/float64(len(lat)), res.Errors, res.Codes, res.Requests)
+	}
+}
+
+// writeSynthetic publishes 300 ms parts on a real-time schedule until ctx
+// ends.
+func writeSynthetic(ctx context.Context, rd *segstore.Rendition, onPart func(uint64, int, time.Time)) {
+	data := make([]byte, benchPartSize)
+	t := time.NewTicker(benchPartTarget)
+	defer t.Stop()
+	for {
+		rd.StartSegment(time.Now())
+		msn := rd.Snapshot().Last().MSN
+		for idx := range 7 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			rd.AddPart(data, benchPartTarget, idx == 0, 9)
+			onPart(msn, idx, time.Now())
+		}
+	}
+}
+
+func raiseNoFile() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+// TestViewerClient is the viewer side of BenchmarkBlockingViewers; it
+// only runs when the benchmark starts it.
+func TestViewerClient(t *testing.T) {
+	url := os.Getenv("STAGECAST_VIEWER_URL")
+	if url == "" {
+		t.Skip("started by BenchmarkBlockingViewers only")
+	}
+	raiseNoFile()
+	n, _ := strconv.Atoi(os.Getenv("STAGECAST_VIEWER_N"))
+	dur, _ := time.ParseDuration(os.Getenv("STAGECAST_VIEWER_DURATION"))
+	parts := os.Getenv("STAGECAST_VIEWER_PARTS") == "true"
+	tr := &http.Transport{MaxIdleConns: n + 10, MaxIdleConnsPerHost: n + 10, DisableCompression: true, IdleConnTimeout: time.Minute}
+	client := &http.Client{Transport: tr, Timeout: 15 * time.Second}
+	deadline := time.Now().Add(dur)
+	base := url[:len(url)-len("playlist.m3u8")]
+	results := make([]clientResult, n)
+	var wg sync.WaitGroup
+	// Ramp connections up over a second so the accept backlog holds.
+	step := time.Second / time.Duration(max(n, 1))
+	for i := range n {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * step)
+			viewer(client, url, base, parts, deadline, &results[i])
+		})
+	}
+	wg.Wait()
+	var all clientResult
+	for _, r := range results {
+		all.Recv = append(all.Recv, r.Recv...)
+		all.Errors += r.Errors
+		for k, v := range r.Codes {
+			if all.Codes == nil {
+				all.Codes = map[int]int{}
+			}
+			all.Codes[k] += v
+		}
+		all.Requests += r.Requests
+	}
+	raw, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(os.Getenv("STAGECAST_VIEWER_OUT"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var hintTag = []byte(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="`)
+
+// nextPart reads the preload hint: part-<epoch>-<msn>-<idx>.m4s.
+func nextPart(body []byte) (name string, msn, idx int64, ok bool) {
+	i := bytes.LastIndex(body, hintTag)
+	if i < 0 {
+		return "", 0, 0, false
+	}
+	rest := body[i+len(hintTag):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return "", 0, 0, false
+	}
+	name = string(rest[:j])
+	f := bytes.Split(bytes.TrimSuffix(rest[:j], []byte(".m4s")), []byte("-"))
+	if len(f) != 4 {
+		return "", 0, 0, false
+	}
+	msn, err1 := strconv.ParseInt(string(f[2]), 10, 64)
+	idx, err2 := strconv.ParseInt(string(f[3]), 10, 64)
+	return name, msn, idx, err1 == nil && err2 == nil
+}
+
+func viewer(client *http.Client, url, base string, parts bool, deadline time.Time, res *clientResult) {
+	fetch := func(u string) ([]byte, bool) {
+		res.Requests++
+		r, err := client.Get(u)
+		if err != nil {
+			res.Errors++
+			return nil, false
+		}
+		defer r.Body.Close()
+		b, err := io.ReadAll(r.Body)
+		if err != nil || r.StatusCode != 200 {
+			res.Errors++
+			if res.Codes == nil {
+				res.Codes = map[int]int{}
+			}
+			res.Codes[r.StatusCode]++
+			if os.Getenv("STAGECAST_VIEWER_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "%d %s %s\n", r.StatusCode, u, b)
+			}
+			return nil, false
+		}
+		return b, true
+	}
+	body, ok := fetch(url)
+	for time.Now().Before(deadline) {
+		if !ok {
+			time.Sleep(100 * time.Millisecond)
+			body, ok = fetch(url)
+			continue
+		}
+		name, msn, idx, hok := nextPart(body)
+		if !hok {
+			ok = false
+			continue
+		}
+		body, ok = fetch(fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", url, msn, idx))
+		if !ok {
+			continue
+		}
+		res.Recv = append(res.Recv, [3]int64{msn, idx, time.Now().UnixNano()})
+		if parts {
+			if _, pok := fetch(base + name); !pok {
+				continue
+			}
+		}
+	}
+}

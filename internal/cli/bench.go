@@ -64,8 +64,11 @@ type TokenBenchResult struct {
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "stage" {
+		return benchStage(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "tokens" {
-		fmt.Fprint(stderr, benchUsage)
+		fmt.Fprint(stderr, benchUsage+"\n"+benchStageUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("bench tokens", flag.ContinueOnError)

@@ -36,6 +36,7 @@ type Server struct {
 	forwarded   atomic.Uint64
 	fwdBytes    atomic.Uint64
 	dropped     atomic.Uint64
+	lat         latencyHist
 
 	// ctl is the ordered queue of control-plane calls (records, events),
 	// run by Run so that media paths never wait for the store.

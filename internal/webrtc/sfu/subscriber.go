@@ -43,6 +43,7 @@ type outPacket struct {
 	d   *downTrack
 	hdr rtp.Header
 	pl  []byte
+	at  time.Time // when the publisher's read loop had it
 }
 
 // SubscribeWHIP starts a subscribing WHIP session of id to target's published
@@ -152,6 +153,7 @@ func (sub *subscriber) writeLoop() {
 			// Errors mean the connection is closing; Session.close ends
 			// the loop through quit.
 			_, _ = (*w).WriteRTP(&p.hdr, p.pl)
+			sub.ss.srv.lat.add(time.Since(p.at))
 		}
 	}
 }
@@ -353,7 +355,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, l *layer, key *int, now time.Time) 
 	}
 	srv := d.sub.ss.srv
 	select {
-	case d.sub.q <- outPacket{d: d, hdr: hdr, pl: pkt.Payload}:
+	case d.sub.q <- outPacket{d: d, hdr: hdr, pl: pkt.Payload, at: now}:
 		srv.forwarded.Add(1)
 		srv.fwdBytes.Add(uint64(len(pkt.Payload)))
 	default:

@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+
+	"github.com/stagecast/stagecast/internal/app"
+	"github.com/stagecast/stagecast/internal/cli/awscmd"
+	"github.com/stagecast/stagecast/internal/config"
+	"github.com/stagecast/stagecast/internal/webrtc/loadgen"
+	"github.com/stagecast/stagecast/internal/webrtc/sfu"
+)
+
+const benchStageUsage = `Usage: stagecast bench stage [flags]
+
+Publishes synthetic 720p-like VP8 RTP (random payload with correct VP8
+packetization, marker bits and 90 kHz timestamps; NOT decodable) from
+in-process pion publishers through the SFU to in-process pion subscribers,
+and measures at the subscribers: packet loss, received Mbps and latency.
+
+By default a throw-away server runs in this process (CPU figures then cover
+server and load generator together; the SFU's own forwarding latency is
+reported separately). With --data-dir pointing at a running
+'stagecast serve' (and --server-pid its process id), the load goes to that
+server and CPU is the server process's alone.
+
+Flags:
+  --publishers N    publishers (default 1)
+  --subscribers N   viewers; each subscribes to every publisher (default 10)
+  --sweep LIST      run once per subscriber count, e.g. 10,25,50,100
+  --bitrate R       bits/s per publisher, k/M suffixes (default 2.5M)
+  --fps N           frames per second (default 30)
+  --warmup D        before measuring (default 3s)
+  --duration D      measured time (default 20s)
+  --data-dir DIR    use the running server whose CLI profile is in DIR
+  --server-pid PID  that server's process id, for its CPU time
+  --json            JSON output
+`
+
+// StageBenchResult is one `stagecast bench stage` run.
+type StageBenchResult struct {
+	loadgen.Result
+	// In-process runs only: the SFU's forwarding latency (publisher read
+	// loop to subscriber UDP send) and its queue drops.
+	ServerP50Ms     float64 `json:"serverP50Ms,omitempty"`
+	ServerP99Ms     float64 `json:"serverP99Ms,omitempty"`
+	ServerDropped   uint64  `json:"serverDroppedPackets"`
+	LoadAverage1Min string  `json:"loadAverage1Min"`
+}
+
+func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench stage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchStageUsage) }
+	pubs := fs.Int("publishers", 1, "")
+	subs := fs.Int("subscribers", 10, "")
+	sweep := fs.String("sweep", "", "")
+	bitrate := fs.String("bitrate", "2.5M", "")
+	fps := fs.Int("fps", 30, "")
+	warmup := fs.Duration("warmup", 3*time.Second, "")
+	dur := fs.Duration("duration", 20*time.Second, "")
+	dataDir := fs.String("data-dir", "", "")
+	pid := fs.Int("server-pid", 0, "")
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rate, err := parseRate(*bitrate)
+	if err != nil || *pubs < 1 || *subs < 0 || *fps < 1 {
+		fmt.Fprintf(stderr, "stagecast bench stage: bad flags (bitrate %q: %v)\n", *bitrate, err)
+		return 2
+	}
+	counts := []int{*subs}
+	if *sweep != "" {
+		counts = nil
+		for f := range strings.SplitSeq(*sweep, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 0 {
+				fmt.Fprintf(stderr, "stagecast bench stage: bad --sweep %q\n", *sweep)
+				return 2
+			}
+			counts = append(counts, n)
+		}
+	}
+	progress := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	for _, n := range counts {
+		o := loadgen.Options{Publishers: *pubs, Subscribers: n, Bitrate: rate, FPS: *fps, Warmup: *warmup,
+			Duration: *dur, Progress: progress}
+		res, err := BenchStage(ctx, o, *dataDir, *pid)
+		if err != nil {
+			fmt.Fprintf(stderr, "stagecast bench stage: %v\n", err)
+			return 1
+		}
+		if *asJSON {
+			out, _ := json.Marshal(res)
+			fmt.Fprintln(stdout, string(out))
+			continue
+		}
+		fmt.Fprintf(stdout, "%d publisher(s) x %d subscriber(s) = %d sessions, %.1f Mbps each, %.0fs: loss %.3f%%, received %.1f Mbps (%.2f per session), e2e latency p50 %.2f ms p99 %.2f ms",
+			res.Publishers, res.Subscribers, res.Sessions, float64(rate)/1e6, res.DurationSeconds, res.LossPercent,
+			res.ReceivedMbps, res.PerSubscriberMbps, res.E2EP50Ms, res.E2EP99Ms)
+		if res.ServerP99Ms > 0 {
+			fmt.Fprintf(stdout, ", SFU forwarding p50 %.3f ms p99 %.3f ms", res.ServerP50Ms, res.ServerP99Ms)
+		}
+		fmt.Fprintf(stdout, ", %s CPU %.2f cores, %.0f Mbps per core, SFU queue drops %d, load %s\n",
+			res.CPUScope, res.CPUSeconds/res.DurationSeconds, res.MbpsPerCore, res.ServerDropped, res.LoadAverage1Min)
+	}
+	return 0
+}
+
+// BenchStage runs one stage benchmark against a throw-away in-process
+// server (dataDir == "") or the running server whose profile is in dataDir.
+func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPID int) (StageBenchResult, error) {
+	var res StageBenchResult
+	var endpoint, region, keyID, secret string
+	var srv *sfu.Server
+	if dataDir == "" {
+		dir, err := os.MkdirTemp("", "stagecast-bench-stage-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		cfg := config.Default()
+		cfg.DataDir = dir
+		cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+		srvCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		a, err := app.New(srvCtx, cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return res, err
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = a.Run(srvCtx) })
+		defer wg.Wait()
+		defer stop()
+		endpoint, region, keyID, secret, srv = a.APIEndpoint(), cfg.Region, a.Credentials.ID, a.Credentials.Secret, a.SFU
+	} else {
+		p, err := awscmd.ReadProfile(awscmd.ProfilePath(dataDir))
+		if err != nil {
+			return res, fmt.Errorf("read the server's profile: %w", err)
+		}
+		endpoint, region, keyID, secret = p.EndpointURL, p.Region, p.AccessKeyID, p.SecretAccessKey
+		if serverPID > 0 {
+			o.ServerCPU = func() (time.Duration, error) { return procCPU(serverPID) }
+		}
+	}
+	sdk := ivsrealtime.NewFromConfig(aws.Config{Region: region,
+		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, "")},
+		func(op *ivsrealtime.Options) { op.BaseEndpoint = aws.String(endpoint) })
+	st, err := sdk.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("bench-stage")})
+	if err != nil {
+		return res, fmt.Errorf("create stage: %w", err)
+	}
+	defer func() {
+		_, _ = sdk.DeleteStage(context.WithoutCancel(ctx), &ivsrealtime.DeleteStageInput{Arn: st.Stage.Arn})
+	}()
+	arn := aws.ToString(st.Stage.Arn)
+	o.StageID = arn[strings.LastIndex(arn, "/")+1:]
+	o.Mint = func(ctx context.Context, userID string) (string, string, error) {
+		out, err := sdk.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Stage.Arn, UserId: aws.String(userID)})
+		if err != nil {
+			return "", "", err
+		}
+		tok := aws.ToString(out.ParticipantToken.Token)
+		if o.Base == "" {
+			if o.Base, err = whipBase(tok); err != nil {
+				return "", "", err
+			}
+		}
+		return tok, aws.ToString(out.ParticipantToken.ParticipantId), nil
+	}
+	if _, _, err := o.Mint(ctx, "probe"); err != nil { // learns the media base URL
+		return res, err
+	}
+	if srv != nil {
+		o.Progress = wrapProgress(o.Progress, func() { srv.ResetForwardLatency() })
+	}
+	drop0 := uint64(0)
+	if srv != nil {
+		drop0 = srv.Stats().DroppedPackets
+	}
+	r, err := loadgen.Run(ctx, o)
+	if err != nil {
+		return res, err
+	}
+	res.Result = r
+	if srv != nil {
+		l := srv.ForwardLatency()
+		res.ServerP50Ms, res.ServerP99Ms = float64(l.P50)/1e6, float64(l.P99)/1e6
+		res.ServerDropped = srv.Stats().DroppedPackets - drop0
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		res.LoadAverage1Min = strings.Fields(string(b))[0]
+	}
+	return res, nil
+}
+
+// wrapProgress calls reset when the measurement starts (the "measuring"
+// progress line), so the SFU latency histogram covers the same window.
+func wrapProgress(p func(string, ...any), reset func()) func(string, ...any) {
+	return func(format string, a ...any) {
+		if strings.HasPrefix(format, "measuring") {
+			reset()
+		}
+		if p != nil {
+			p(format, a...)
+		}
+	}
+}
+
+// whipBase reads the media base URL from a token's whip_url claim.
+func whipBase(token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("participant token is not a JWT")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", fmt.Errorf("participant token payload: %w", err)
+	}
+	var c struct {
+		WhipURL string `json:"whip_url"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil || c.WhipURL == "" {
+		return "", fmt.Errorf("participant token has no whip_url")
+	}
+	return strings.TrimSuffix(c.WhipURL, "/whip"), nil
+}
+
+// procCPU returns a process's user+system CPU time from /proc (Linux,
+// 100 clock ticks per second).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("server cpu: %w", err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("server cpu: short /proc stat")
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+}
+
+// parseRate parses "2.5M", "800k" or "2500000".
+func parseRate(s string) (int, error) {
+	mul := 1.0
+	switch {
+	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
+		mul, s = 1e6, s[:len(s)-1]
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mul, s = 1e3, s[:len(s)-1]
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 || f*mul > 1e9 {
+		return 0, fmt.Errorf("not a bitrate")
+	}
+	return int(f * mul), nil
+}

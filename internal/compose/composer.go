@@ -227,6 +227,10 @@ type Stats struct {
 	Behind uint64
 	// RenderTime is the compositor's total drawing time.
 	RenderTime time.Duration
+	// DestDropped counts units lost to full destination queues.
+	DestDropped uint64
+	// Decoded counts decoded pictures per participant.
+	Decoded map[string]uint64
 }
 
 // Stats returns a running composition's counters.

@@ -49,6 +49,7 @@ type composition struct {
 	done   chan struct{}
 	mixer  *mix.Mixer
 	encs   []*encoder
+	dests  []*destRunner
 	w, h   int
 	fps    float64
 
@@ -77,6 +78,30 @@ func newComposition(c *Composer, spec Spec, cancel context.CancelCauseFunc) *com
 		comp.fps = max(comp.fps, o.Video.Framerate)
 		comp.ndest += len(o.Destinations)
 	}
+	pool := &sync.Pool{New: func() any { b := make([]byte, 0, canvas.Size(comp.w, comp.h)); return &b }}
+	for _, o := range spec.Outputs {
+		e := &encoder{out: o, canvasW: comp.w, canvasH: comp.h, fps: comp.fps, preset: c.opts.Compose.X264Preset,
+			log: comp.log, pool: pool}
+		var runners []*destRunner
+		for _, d := range o.Destinations {
+			r := &destRunner{spec: d, enc: e, ch: make(chan *media.Unit, destQueue)}
+			r.report = func(state, reason string) {
+				if state == rtapi.DestinationStateActive {
+					comp.activeOnce.Do(func() { comp.report("", rtapi.CompositionStateActive, "") })
+				}
+				comp.report(d.ID, state, reason)
+			}
+			runners = append(runners, r)
+			comp.dests = append(comp.dests, r)
+		}
+		e.deliver = func(u *media.Unit) {
+			for _, r := range runners {
+				r.offer(u)
+			}
+		}
+		e.start(&c.opts)
+		comp.encs = append(comp.encs, e)
+	}
 	return comp
 }
 
@@ -89,12 +114,19 @@ func (c *composition) report(dest, state, reason string) {
 
 func (c *composition) stats() Stats {
 	c.mu.Lock()
-	s := Stats{Frames: c.frames.Load(), Participants: len(c.members), Tiles: len(c.tiles), RenderTime: time.Duration(c.renderNs.Load())}
+	s := Stats{Frames: c.frames.Load(), Participants: len(c.members), Tiles: len(c.tiles),
+		RenderTime: time.Duration(c.renderNs.Load()), Decoded: map[string]uint64{}}
+	for id, m := range c.members {
+		s.Decoded[id] = m.p.decoded.Load()
+	}
 	c.mu.Unlock()
 	for _, e := range c.encs {
 		s.Units += e.units.Load()
 		s.EncoderRestarts += e.restarts.Load()
 		s.Behind += e.behind.Load()
+	}
+	for _, r := range c.dests {
+		s.DestDropped += r.dropped.Load()
 	}
 	return s
 }
@@ -105,33 +137,14 @@ func (c *composition) run(ctx context.Context) {
 	c.report("", rtapi.CompositionStateStarting, "")
 	c.log.Info("composition starting", "width", c.w, "height", c.h, "fps", c.fps, "outputs", len(c.spec.Outputs))
 	var wg sync.WaitGroup
-	pool := &sync.Pool{New: func() any { b := make([]byte, 0, canvas.Size(c.w, c.h)); return &b }}
-	for _, o := range c.spec.Outputs {
-		e := &encoder{out: o, canvasW: c.w, canvasH: c.h, fps: c.fps, preset: c.c.opts.Compose.X264Preset,
-			log: c.log, pool: pool}
-		var runners []*destRunner
-		for _, d := range o.Destinations {
-			r := &destRunner{spec: d, enc: e, ch: make(chan *media.Unit, destQueue)}
-			r.report = func(state, reason string) {
-				if state == rtapi.DestinationStateActive {
-					c.activeOnce.Do(func() { c.report("", rtapi.CompositionStateActive, "") })
-				}
-				c.report(d.ID, state, reason)
+	for _, r := range c.dests {
+		wg.Go(func() {
+			if reason := r.run(ctx); reason != "" && int(c.failed.Add(1)) == c.ndest {
+				c.cancel(&failure{reason: "every destination failed: " + reason})
 			}
-			runners = append(runners, r)
-			wg.Go(func() {
-				if reason := r.run(ctx); reason != "" && int(c.failed.Add(1)) == c.ndest {
-					c.cancel(&failure{reason: "every destination failed: " + reason})
-				}
-			})
-		}
-		e.deliver = func(u *media.Unit) {
-			for _, r := range runners {
-				r.offer(u)
-			}
-		}
-		e.start(&c.c.opts)
-		c.encs = append(c.encs, e)
+		})
+	}
+	for _, e := range c.encs {
 		wg.Go(func() {
 			if err := e.proc.Run(ctx); err != nil {
 				c.cancel(&failure{reason: fmt.Sprintf("encoder: %v", err)})

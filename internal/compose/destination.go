@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/media"
@@ -25,14 +26,14 @@ type destRunner struct {
 	enc     *encoder
 	ch      chan *media.Unit
 	report  func(state, reason string)
-	dropped uint64
+	dropped atomic.Uint64
 }
 
 func (d *destRunner) offer(u *media.Unit) {
 	select {
 	case d.ch <- u:
 	default:
-		d.dropped++ // only the encoder's demux goroutine offers
+		d.dropped.Add(1)
 	}
 }
 

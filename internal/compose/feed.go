@@ -56,7 +56,7 @@ func (a *annexB) write(u *media.Unit) error {
 		nalus = append([][]byte{a.sps, a.pps}, nalus...)
 	}
 	for _, n := range nalus {
-		if len(n) == 0 {
+		if len(n) == 0 || n[0]&0x1f == 9 { // our AUD ends the unit instead
 			continue
 		}
 		a.w.Write(startCode)

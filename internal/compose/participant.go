@@ -34,7 +34,9 @@ func (p *participant) setFrame(f *canvas.Frame) {
 	c := &canvas.Frame{W: f.W, H: f.H}
 	c.SetBytes(append([]byte(nil), f.Bytes(nil)...))
 	p.latest.Store(c)
-	p.decoded.Add(1)
+	if p.decoded.Add(1) == 1 {
+		p.log.Debug("first picture decoded", "width", f.W, "height", f.H)
+	}
 }
 
 // run subscribes the decoders to the source until it ends or ctx is done;
@@ -214,7 +216,7 @@ func videoDecoderArgs(t media.Track, hint layout.Tile, threads int) []string {
 		format = "ivf"
 	}
 	return []string{"-hide_banner", "-loglevel", "error", "-nostdin",
-		"-threads", strconv.Itoa(max(1, threads)), "-probesize", "32768", "-analyzeduration", "0",
+		"-threads", strconv.Itoa(max(1, threads)), "-probesize", "32", "-analyzeduration", "0",
 		"-fflags", "nobuffer", "-flags", "low_delay",
 		"-f", format, "-i", "pipe:0",
 		"-an", "-vf", scale, "-fps_mode", "passthrough", "-pix_fmt", "yuv420p",
@@ -223,7 +225,7 @@ func videoDecoderArgs(t media.Track, hint layout.Tile, threads int) []string {
 
 func audioDecoderArgs() []string {
 	return []string{"-hide_banner", "-loglevel", "error", "-nostdin",
-		"-probesize", "32768", "-analyzeduration", "0", "-fflags", "nobuffer",
+		"-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer",
 		"-f", "mpegts", "-i", "pipe:0",
 		"-vn", "-f", "s16le", "-ar", "48000", "-ac", "2", "-flush_packets", "1", "pipe:1"}
 }

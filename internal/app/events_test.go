@@ -329,3 +329,57 @@ func TestRulesCLI(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "rule not found")
 }
+
+// TestEventsConfigFromYAML loads the docs/events.md example through
+// config.Load and checks the rules the node runs.
+func TestEventsConfigFromYAML(t *testing.T) {
+	t.Parallel()
+	yaml := `
+events:
+  retry: {max_attempts: 3, base: 20ms, max: 100ms}
+  webhooks:
+    - url: https://hooks.example.com/ivs
+      secret: change-me
+      event_pattern: {detail-type: ["IVS Stream State Change"]}
+  rules:
+    - name: compose-on-publish
+      event_pattern: '{"source":["aws.ivs"],"detail-type":["IVS Stage Update"],"detail":{"event_name":["Participant Published"]}}'
+      start_composition:
+        destination_channel_arn: arn:aws:ivs:us-east-1:123456789012:channel/AbCdEf123456
+        layout: pip
+    - name: archive
+      event_pattern: {source: ["aws.ivs"], detail: {n: [{numeric: [">", 0]}]}}
+      enabled: false
+      targets:
+        - exec: {command: ["sh", "-c", "cat >> /dev/null"], timeout: 10s}
+        - webhook: {url: "http://127.0.0.1:9999/hook", secret: s3cret}
+`
+	file := filepath.Join(t.TempDir(), "stagecast.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(yaml), 0o600))
+	loaded, err := config.Load([]string{"--config", file}, func(string) string { return "" })
+	require.NoError(t, err)
+	n := startEventsNode(t, t.TempDir(), func(c *config.Config) { c.Events = loaded.Events })
+	rules := n.EventBus.Rules()
+	require.Len(t, rules, 3)
+	byName := map[string]events.Rule{}
+	for _, r := range rules {
+		byName[r.Name] = r
+		require.Equal(t, events.OriginConfig, r.Origin)
+	}
+	require.JSONEq(t, `{"detail-type":["IVS Stream State Change"]}`, string(byName["webhook-1"].EventPattern))
+	sc := byName["compose-on-publish"].Targets[0].StartComposition
+	require.NotNil(t, sc)
+	require.NotNil(t, sc.Layout.Pip)
+	archive := byName["archive"]
+	require.False(t, archive.Enabled)
+	require.JSONEq(t, `{"source":["aws.ivs"],"detail":{"n":[{"numeric":[">",0]}]}}`, string(archive.EventPattern))
+	require.Equal(t, []string{"sh", "-c", "cat >> /dev/null"}, archive.Targets[0].Exec.Command)
+	require.Equal(t, "s3cret", archive.Targets[1].Webhook.Secret)
+
+	bad := strings.ReplaceAll(yaml, `secret: change-me`, `secret: ""`)
+	bad = strings.ReplaceAll(bad, `[">", 0]`, `[">"]`)
+	require.NoError(t, os.WriteFile(file, []byte(bad), 0o600))
+	_, err = config.Load([]string{"--config", file}, func(string) string { return "" })
+	require.ErrorContains(t, err, "events.webhooks[0].secret must not be empty")
+	require.ErrorContains(t, err, "events.rules[1].event_pattern: invalid event pattern: detail.n[0].numeric")
+}

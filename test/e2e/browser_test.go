@@ -26,6 +26,11 @@ type browser struct {
 // newBrowser starts headless Chromium with a fake camera and microphone,
 // granted without a prompt, and autoplay allowed. It is stopped when the
 // test ends.
+//
+// The browser tests do not call t.Parallel: each starts its own Chromium,
+// and the media ones are CPU-bound (encoding and decoding video in several
+// tabs); run side by side on a small machine they starve the media paths
+// (ICE consent and timeouts) and measure the machine, not the code.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {

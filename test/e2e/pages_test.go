@@ -19,7 +19,6 @@ import (
 // The pages load in Chromium from the running node without a console error,
 // the module exports its API, and it reads a token the API minted.
 func TestPagesLoadInChromium(t *testing.T) {
-	t.Parallel()
 	b := newBrowser(t)
 	s := testutil.Start(t, "")
 	ctx := context.Background()

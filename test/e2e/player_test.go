@@ -86,7 +86,6 @@ type playerStats struct {
 // (hls.js's and by program date-time) and renditions, and switches
 // rendition from the picker.
 func TestPlayerPlaysLiveHLS(t *testing.T) {
-	t.Parallel()
 	b := newBrowser(t)
 	s := testutil.Start(t, "")
 	src := liveHLS(t)
@@ -127,7 +126,6 @@ func TestPlayerPlaysLiveHLS(t *testing.T) {
 // The ID3 reader the player uses decodes the frames PutMetadata produces
 // and survives damaged input.
 func TestPlayerReadsID3(t *testing.T) {
-	t.Parallel()
 	b := newBrowser(t)
 	// The pages alone are enough here.
 	srv := httptest.NewServer(web.Handler(web.Options{}))

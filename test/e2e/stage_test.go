@@ -63,7 +63,6 @@ const remoteLabelsJS = `[...document.querySelectorAll(".tile.remote .label")].ma
 // subscribe-only token watches both without being seen; mute and leave
 // reach the others.
 func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
-	t.Parallel()
 	b := newBrowser(t)
 	s := testutil.Start(t, "")
 	ctx := context.Background()

@@ -257,17 +257,31 @@ export class Stage {
     this.localStream = stream;
     for (const t of stream.getTracks()) t.enabled = !this._muted[t.kind];
     this._emit("onLocalStream", stream);
+    await this._sendMedia(0);
+  }
+
+  // _sendMedia publishes the local stream over a new WHIP session; when
+  // its media path fails it starts another, up to SUBSCRIBE_RETRIES times.
+  async _sendMedia(attempt) {
+    const stream = this.localStream;
     const pc = this._newPeerConnection();
     for (const track of stream.getTracks()) {
       pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
     }
-    this._publisher = { pc, location: null };
+    const pub = { pc, location: null };
+    this._publisher = pub;
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed" && this.state === "joined") {
+      if (pc.connectionState !== "failed" || this.state !== "joined" || this._publisher !== pub) return;
+      this._delete(pub.location);
+      pc.close();
+      if (attempt >= SUBSCRIBE_RETRIES) {
+        this._publisher = null;
         this._emit("onError", new StageError("publishing failed: the media connection was lost"));
+        return;
       }
+      this._sendMedia(attempt + 1).catch((e) => this._emit("onError", e));
     };
-    this._publisher.location = await this._whip(pc, this.claims.whipUrl);
+    pub.location = await this._whip(pc, this.claims.whipUrl);
   }
 
   _subscribe(p) {

@@ -31,7 +31,6 @@ func (a *App) wireEvents(ctx context.Context) error {
 		Log:       obs.Component(a.log, "events"),
 		QueueSize: c.QueueSize, Workers: c.Workers,
 		Retry:       events.RetryPolicy{MaxAttempts: c.Retry.MaxAttempts, Base: c.Retry.Base, Max: c.Retry.Max},
-		HTTPClient:  &http.Client{},
 		Runner:      cmdrun.Runner{},
 		Starter:     lateStarter{a},
 		ConfigRules: rules,
@@ -42,6 +41,9 @@ func (a *App) wireEvents(ctx context.Context) error {
 	a.EventBus = bus
 	a.Events = bus
 	a.goRun("events", bus.Run)
+	// Closers run after every runner has returned and before the store
+	// closes: events published during shutdown reach the outbox.
+	a.onClose(bus.Close)
 	verifier := sigv4.NewVerifier(a.Keys, sigv4.Options{})
 	a.rulesAPI = admin.Handler(bus, func(r *http.Request) ([]byte, error) {
 		id, err := verifier.Verify(r)

@@ -91,8 +91,8 @@ type Options struct {
 	// Workers bounds concurrent deliveries.
 	Workers int
 	Retry   RetryPolicy
-	// HTTPClient sends webhooks; nil = a client with no overall timeout
-	// (each target's timeout applies per attempt).
+	// HTTPClient sends webhooks; nil = a client that does not follow
+	// redirects (each target's timeout applies per attempt).
 	HTTPClient *http.Client
 	// Runner runs exec targets; nil makes them fail (dead-lettered).
 	Runner CommandRunner
@@ -159,7 +159,9 @@ func New(ctx context.Context, opts Options) (*Bus, error) {
 		b.workers = DefaultWorkers
 	}
 	if b.client == nil {
-		b.client = &http.Client{}
+		// Redirects are not followed: a 301/302 would turn the signed POST
+		// into an unsigned GET. A 3xx counts as a failed attempt.
+		b.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	n := opts.QueueSize
 	if n <= 0 {
@@ -247,6 +249,14 @@ func (b *Bus) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// Close persists the events published since Run returned (subsystems
+// that stop after the bus may still publish). Call it once every
+// publisher has stopped and before the store closes; it does not deliver:
+// the next Run does.
+func (b *Bus) Close() {
+	b.drain(context.Background())
 }
 
 // drain persists what is still queued when the bus stops, so a clean

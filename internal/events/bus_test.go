@@ -464,3 +464,37 @@ func BenchmarkPersistedDelivery(b *testing.B) {
 	cancel()
 	<-done
 }
+
+func TestCloseAfterRunPersistsLatePublishes(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, t.TempDir())
+	b := startBus(t, Options{Store: st, ConfigRules: []Rule{webhookRule("r", "http://127.0.0.1:1/x", "")}})
+	b.stop()
+	// A subsystem that stops after the bus still publishes.
+	stageUpdate(b.Bus, testStage, "st-1", "Participant Unpublished")
+	stageUpdate(b.Bus, testStage, "st-1", "Participant Unpublished")
+	b.Close()
+	if k, _ := st.Count(context.Background(), KindDelivery, ""); k != 2 {
+		t.Fatalf("%d outbox records, want 2", k)
+	}
+}
+
+func TestWebhookRedirectIsNotFollowed(t *testing.T) {
+	t.Parallel()
+	var followed atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) })
+	mux.HandleFunc("/elsewhere", func(http.ResponseWriter, *http.Request) { followed.Add(1) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	b := startBus(t, Options{Store: openStore(t, t.TempDir()), Retry: RetryPolicy{MaxAttempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond},
+		ConfigRules: []Rule{webhookRule("redirected", srv.URL+"/hook", "")}})
+	stageUpdate(b.Bus, testStage, "st-1", "Participant Published")
+	eventually(t, "a dead letter", func() bool {
+		dls, _ := b.DeadLetters(context.Background(), "redirected")
+		return len(dls) == 1 && strings.Contains(dls[0].LastError, "status 302")
+	})
+	if followed.Load() != 0 {
+		t.Fatal("the redirect was followed")
+	}
+}

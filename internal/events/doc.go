@@ -19,8 +19,10 @@
 // subscriber loses events, counted, never slows the bus).
 //
 // What a crash loses: only the events still in the in-memory queue (not yet
-// persisted). A clean stop (ctx cancelled) first persists what is queued.
-// Once persisted, a delivery survives restarts: Run reloads the outbox.
+// persisted). A clean stop (ctx cancelled) first persists what is queued,
+// and Close persists what subsystems published after Run returned (the app
+// calls it once every runner has stopped, before the store closes). Once
+// persisted, a delivery survives restarts: Run reloads the outbox.
 //
 // # Delivery
 //
@@ -52,6 +54,14 @@
 // snapshot swapped atomically; rule writes are serialized by a mutex.
 // Statistics (per target: delivered, failed attempts, dead-lettered) are
 // kept in memory and written with each delivery outcome.
+//
+// # Networking
+//
+// STYLE.md lists events among the packages that do no networking, and also
+// assigns it webhook delivery. The package opens no listener and imports no
+// protocol package; the webhook target is a plain net/http client (that
+// follows no redirects), kept here so delivery, retries and the outbox stay
+// one unit. The admin HTTP handler lives in events/admin.
 //
 // # Locks
 //

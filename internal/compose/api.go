@@ -43,6 +43,9 @@ type Stages interface {
 	Watch(ctx context.Context, stageARN string) (<-chan []Publisher, error)
 	// Subscribe attaches to a publisher's media.
 	Subscribe(ctx context.Context, stageARN, participantID string) (Source, error)
+	// RequestKeyFrame asks a publisher for a video key frame (a decoder
+	// that starts or restarts waits for one).
+	RequestKeyFrame(ctx context.Context, stageARN, participantID string) error
 }
 
 // Destination receives a composition's encoded output (a channel, an S3

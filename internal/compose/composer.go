@@ -51,6 +51,8 @@ type Composer struct {
 	log     *slog.Logger
 	bg      canvas.Color
 	startCh chan startReq
+	// retryDelay is the first destination retry delay (tests shorten it).
+	retryDelay time.Duration
 
 	// mu guards running.
 	mu      sync.Mutex
@@ -75,7 +77,7 @@ func New(o Options) *Composer {
 		o.Compose.X264Preset = "veryfast"
 	}
 	log := o.Log.With("component", "compose")
-	return &Composer{opts: o, log: log, bg: parseColor(o.Compose.Background), startCh: make(chan startReq), running: map[string]*composition{}}
+	return &Composer{opts: o, log: log, bg: parseColor(o.Compose.Background), startCh: make(chan startReq), retryDelay: destRetryDelay, running: map[string]*composition{}}
 }
 
 func parseColor(hex string) canvas.Color {

@@ -84,7 +84,7 @@ func newComposition(c *Composer, spec Spec, cancel context.CancelCauseFunc) *com
 			log: comp.log, pool: pool}
 		var runners []*destRunner
 		for _, d := range o.Destinations {
-			r := &destRunner{spec: d, enc: e, ch: make(chan *media.Unit, destQueue)}
+			r := &destRunner{spec: d, enc: e, ch: make(chan *media.Unit, destQueue), delay: c.retryDelay}
 			r.report = func(state, reason string) {
 				if state == rtapi.DestinationStateActive {
 					comp.activeOnce.Do(func() { comp.report("", rtapi.CompositionStateActive, "") })
@@ -268,7 +268,11 @@ func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Pub
 		hint := c.tileFor(append(pubs[:0:0], pubs...), p.ParticipantID)
 		wg.Go(func() {
 			defer close(m.done)
-			m.p.run(pctx, o, hint, c.mixer)
+			m.p.run(pctx, o, hint, c.mixer, func() {
+				if err := o.Stages.RequestKeyFrame(pctx, c.spec.StageARN, m.p.id); err != nil {
+					m.p.log.Debug("key frame request failed", "err", err)
+				}
+			})
 			c.mixer.Remove(m.p.id)
 			select {
 			case reap <- struct{}{}:
@@ -345,16 +349,16 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // late are repeated, not skipped) and queues it to every encoder.
 func (c *composition) videoClock(ctx context.Context, t0 time.Time) {
 	period := float64(time.Second) / c.fps
-	cv := canvas.NewFrame(c.w, c.h)
+	buf := make([]byte, canvas.Size(c.w, c.h))
+	cv := &canvas.Frame{W: c.w, H: c.h}
+	cv.SetBytes(buf) // the planes are views of buf: no copy per frame
 	var s canvas.Scaler
-	buf := make([]byte, 0, canvas.Size(c.w, c.h))
 	var emitted int64
 	for sleepUntil(ctx, t0.Add(time.Duration(float64(emitted)*period))) {
 		due := int64(float64(time.Since(t0))/period) + 1
 		n := due - emitted
 		start := time.Now()
 		c.render(cv, &s)
-		buf = cv.Bytes(buf)
 		c.renderNs.Add(int64(time.Since(start)))
 		for _, e := range c.encs {
 			e.pushVideo(buf, n)

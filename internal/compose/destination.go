@@ -26,6 +26,7 @@ type destRunner struct {
 	enc     *encoder
 	ch      chan *media.Unit
 	report  func(state, reason string)
+	delay   time.Duration // first retry delay
 	dropped atomic.Uint64
 }
 
@@ -48,7 +49,7 @@ func (d *destRunner) run(ctx context.Context) string {
 	}
 	tracks := *d.enc.tracks.Load()
 	failures := 0
-	delay := destRetryDelay
+	delay := d.delay
 	active := false
 	for {
 		w, err := d.spec.Dest.Start(ctx, tracks)
@@ -73,7 +74,7 @@ func (d *destRunner) run(ctx context.Context) string {
 			delay = min(2*delay, 30*time.Second)
 			continue
 		}
-		failures, delay = 0, destRetryDelay
+		failures, delay = 0, d.delay
 		d.report(rtapi.DestinationStateActive, "")
 		active = true
 		needKey := true

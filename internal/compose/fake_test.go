@@ -22,6 +22,7 @@ type fakeStages struct {
 	hubs    map[string]*stream.Hub
 	pubs    []Publisher
 	watches []chan []Publisher
+	keyRequests int
 }
 
 func newFakeStages() *fakeStages { return &fakeStages{hubs: map[string]*stream.Hub{}} }
@@ -57,4 +58,11 @@ func (f *fakeStages) set(pubs []Publisher, hubs map[string]*stream.Hub) {
 	for _, w := range f.watches {
 		w <- append([]Publisher(nil), pubs...)
 	}
+}
+
+func (f *fakeStages) RequestKeyFrame(context.Context, string, string) error {
+	f.mu.Lock()
+	f.keyRequests++
+	f.mu.Unlock()
+	return nil
 }

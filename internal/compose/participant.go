@@ -41,7 +41,7 @@ func (p *participant) setFrame(f *canvas.Frame) {
 
 // run subscribes the decoders to the source until it ends or ctx is done;
 // it returns after the decoders exited.
-func (p *participant) run(ctx context.Context, o *Options, hint layout.Tile, mixer interface{ Write(string, []byte) }) {
+func (p *participant) run(ctx context.Context, o *Options, hint layout.Tile, mixer interface{ Write(string, []byte) }, keyFrame func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer p.src.Close()
@@ -63,6 +63,7 @@ func (p *participant) run(ctx context.Context, o *Options, hint layout.Tile, mix
 			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(tracks[vi], hint, o.Threads),
 			Stdin: true, Stdout: true,
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
+				keyFrame() // every incarnation starts at a key frame
 				var w unitWriter
 				if tracks[vi].Codec == media.H264 {
 					w = newAnnexB(io.Stdin, tracks[vi])

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -83,6 +84,7 @@ func BenchmarkBlockingViewers(b *testing.B) {
 			})
 		})
 
+		cpu0 := cpuTime()
 		out := filepath.Join(b.TempDir(), "viewers.json")
 		cmd := exec.Command(os.Args[0], "-test.run=^TestViewerClient$", "-test.count=1")
 		cmd.Env = append(os.Environ(),
@@ -96,6 +98,7 @@ func BenchmarkBlockingViewers(b *testing.B) {
 		err := cmd.Run()
 		cancel()
 		wg.Wait()
+		serverCPU := cpuTime() - cpu0
 		if err != nil {
 			b.Fatalf("viewer client: %v\n%s", err, stderr.String())
 		}
@@ -134,6 +137,17 @@ func BenchmarkBlockingViewers(b *testing.B) {
 		b.ReportMetric(100*float64(late)/float64(len(lat)), "late_%")
 		b.ReportMetric(float64(res.Errors), "errors")
 		b.ReportMetric(float64(res.Requests)/(*benchDuration+benchWarmup).Seconds(), "req/s")
+		// Server CPU per request, and the viewers two cores could serve
+		// at that cost (each viewer makes 1 or 2 requests per part).
+		perReq := serverCPU / time.Duration(max(res.Requests, 1))
+		reqPerViewer := float64(time.Second/benchPartTarget) + 0.33
+		if *benchParts {
+			reqPerViewer *= 2
+		}
+		capacity := 2 / (perReq.Seconds() * reqPerViewer)
+		b.ReportMetric(float64(perReq.Microseconds()), "server_cpu_us/req")
+		b.ReportMetric(capacity, "viewers_per_2_cores")
+		b.Logf("server cpu %s for %d requests: %s/request; two cores would serve ~%.0f viewers", serverCPU, res.Requests, perReq, capacity)
 		b.Logf("viewers=%d parts=%d measured=%d p50=%.1fms p99=%.1fms max=%.1fms late(>%s)=%.2f%% errors=%d %v requests=%d",
 			*benchViewers, parts, len(lat), pct(0.5), pct(0.99), float64(lat[len(lat)-1].Microseconds())/1000,
 			benchPartTarget, 100*float64(late)/float64(len(lat)), res.Errors, res.Codes, res.Requests)
@@ -177,6 +191,17 @@ func TestViewerClient(t *testing.T) {
 		t.Skip("started by BenchmarkBlockingViewers only")
 	}
 	raiseNoFile()
+	if p := os.Getenv("STAGECAST_VIEWER_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	n, _ := strconv.Atoi(os.Getenv("STAGECAST_VIEWER_N"))
 	dur, _ := time.ParseDuration(os.Getenv("STAGECAST_VIEWER_DURATION"))
 	parts := os.Getenv("STAGECAST_VIEWER_PARTS") == "true"
@@ -285,4 +310,13 @@ func viewer(client *http.Client, url, base string, parts bool, deadline time.Tim
 			}
 		}
 	}
+}
+
+// cpuTime returns this process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

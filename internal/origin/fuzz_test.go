@@ -39,11 +39,11 @@ func TestParsePath(t *testing.T) {
 func TestParseQuery(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		raw       string
-		msn       int64
-		part      int
-		token     string
-		ok        bool
+		raw   string
+		msn   int64
+		part  int
+		token string
+		ok    bool
 	}{
 		{"", -1, -1, "", true},
 		{"_HLS_msn=5", 5, -1, "", true},

@@ -104,6 +104,9 @@ func TestSegmentsAndPartsDecode(t *testing.T) {
 			var prefix []byte
 			frames := 0
 			for _, p := range first.Parts {
+				if tc.container == segstore.TS && p.Index >= 3 {
+					break // TS parts are checked as segments; keep the run short
+				}
 				prefix = append(prefix, p.Data...)
 				data := prefix
 				if p.Independent && tc.container == segstore.FMP4 {

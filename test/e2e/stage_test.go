@@ -125,6 +125,15 @@ func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
 		require.Equal(t, 1, eval[int](t, tabs[name], `document.querySelectorAll(".tile.remote").length`), "%s has no tile for the watcher", name)
 	}
 
+	// A dropped events socket is opened again and the page carries on
+	// (the mute below travels on the new socket).
+	eval[bool](t, tabs["alice"], `(() => { window.droppedSocket = window.stagecast.stage._ws; window.droppedSocket.close(); return true; })()`)
+	poll[bool](t, tabs["alice"], 15*time.Second, "the events socket to reopen", `(() => {
+		const ws = window.stagecast.stage && window.stagecast.stage._ws;
+		return !!ws && ws !== window.droppedSocket && ws.readyState === WebSocket.OPEN;
+	})()`)
+	require.Equal(t, []string{"bob"}, eval[[]string](t, tabs["alice"], remoteLabelsJS), "alice still sees bob after the reconnect")
+
 	// Mute reaches the others through the events socket.
 	tabs["alice"].run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#mute-audio")))
 	flags := poll[string](t, tabs["bob"], 15*time.Second, "alice's muted flag", `(() => {
@@ -134,6 +143,12 @@ func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
 	})()`)
 	require.NotContains(t, flags, "video off")
 	require.Equal(t, "Unmute audio", eval[string](t, tabs["alice"], `document.getElementById("mute-audio").textContent`))
+	tabs["alice"].run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#mute-video")))
+	poll[bool](t, tabs["bob"], 15*time.Second, "alice's video-off flag", `(() => {
+		const tile = [...document.querySelectorAll(".tile.remote")].find(t => t.querySelector(".label").textContent === "alice");
+		return !!tile && tile.querySelector(".flags").textContent === "muted · video off";
+	})()`)
+	require.False(t, eval[bool](t, tabs["alice"], `window.stagecast.stage.localStream.getVideoTracks()[0].enabled`), "a stopped video sends black frames")
 
 	// Leave Stage: alice's tile goes away on the other pages.
 	tabs["alice"].run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#leave")))

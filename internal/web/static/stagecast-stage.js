@@ -34,6 +34,8 @@
 const ICE_GATHER_TIMEOUT_MS = 3000;
 const SUBSCRIBE_RETRIES = 5;
 const SUBSCRIBE_RETRY_MS = 500;
+const RECONNECT_TRIES = 5;
+const RECONNECT_MS = 500;
 
 /**
  * Decodes a participant token's claims (without verifying the signature;
@@ -177,7 +179,9 @@ export class Stage {
             resolve(msg);
           } else if (msg.type === "disconnected") {
             settled = true;
-            reject(new StageError("disconnected: " + (msg.reason || "")));
+            const e = new StageError("disconnected: " + (msg.reason || ""));
+            e.reason = msg.reason || "disconnected";
+            reject(e);
           }
           return;
         }
@@ -189,11 +193,44 @@ export class Stage {
           reject(new StageError(`events socket refused (code ${ev.code}); the token may be invalid, expired or revoked`, 401));
           return;
         }
-        if (this.state === "joined") {
-          this._ended(ev.reason || "connection to the stage lost");
-        }
+        if (this.state === "joined" && this._ws === ws) this._reconnect(0);
       };
     });
+  }
+
+  // _reconnect opens the events socket again after it dropped (the media
+  // keeps flowing meanwhile) and catches up from the new snapshot; after
+  // RECONNECT_TRIES failures, or when the server says we are disconnected,
+  // the stage ends.
+  async _reconnect(attempt) {
+    this._ws = null;
+    await sleep(RECONNECT_MS * (attempt + 1));
+    if (this.state !== "joined") return;
+    let snapshot;
+    try {
+      snapshot = await this._connectEvents();
+    } catch (e) {
+      if (this.state !== "joined") return;
+      if (!e.reason && attempt + 1 < RECONNECT_TRIES) return this._reconnect(attempt + 1);
+      this._ended(e.reason || "connection to the stage lost");
+      return;
+    }
+    if (this.state !== "joined") return;
+    if (snapshot.self) this.self = snapshot.self;
+    const present = new Set();
+    for (const p of snapshot.participants || []) {
+      if (p.participantId === this.self.participantId) continue;
+      present.add(p.participantId);
+      this._add(p);
+      if (p.published) this._subscribe(p);
+      else this._unsubscribe(p.participantId, true);
+    }
+    for (const p of [...this.participants.values()]) {
+      if (!present.has(p.participantId)) this._remove(p, "left");
+    }
+    for (const kind of ["audio", "video"]) {
+      if (this._muted[kind]) this.setMuted(kind, true);
+    }
   }
 
   _onEvent(msg) {

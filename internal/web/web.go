@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -178,7 +179,8 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, name string, data 
 }
 
 // playback serves the player, filling in the playback URL when a channel is
-// named in the path or in ?channel=.
+// named in the path or in ?channel= (with ?token= appended for private
+// channels).
 func (s *site) playback(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("channel")
 	if id == "" {
@@ -192,6 +194,10 @@ func (s *site) playback(w http.ResponseWriter, r *http.Request) {
 		}
 		data.ChannelID = id
 		data.PlaybackURL = s.opts.PlaybackURL(id)
+		// A private channel's playback token rides along (?token=).
+		if tok := r.URL.Query().Get("token"); tok != "" {
+			data.PlaybackURL += "?token=" + url.QueryEscape(tok)
+		}
 	}
 	s.render(w, r, "playback.html", data)
 }

@@ -58,6 +58,7 @@ func TestPagesAreHTMLAndNotCached(t *testing.T) {
 		"player":           {"/playback", []string{`id="video"`, `id="levels"`, `id="metadata"`, `src="/static/vendor/hls-` + web.HLSVersion + `.min.js"`, `content=""`}},
 		"player a channel": {"/playback/abcDEF123456", []string{`content="` + playbackURL("abcDEF123456") + `"`, `<title>Stagecast playback: abcDEF123456</title>`}},
 		"player ?channel=": {"/playback?channel=xyz", []string{`content="` + playbackURL("xyz") + `"`}},
+		"private channel":  {"/playback/xyz?token=a.b%2Bc", []string{`content="` + playbackURL("xyz") + `?token=a.b%2Bc"`}},
 		"broadcast":        {"/broadcast", []string{`id="start"`, `src="/static/broadcast-app.js"`}},
 	}
 	for name, tc := range tests {

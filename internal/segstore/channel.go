@@ -81,7 +81,8 @@ func (c *Channel) AddRendition(name string, info RenditionInfo) (*Rendition, err
 			return nil, ErrExists
 		}
 	}
-	r := &Rendition{ch: c, name: name, info: info}
+	r := &Rendition{ch: c, name: name}
+	r.info.Store(&info)
 	r.snap.Store(&Snapshot{changed: make(chan struct{})})
 	c.renditions.Store(&renditionList{list: append(slices.Clip(old.list), r)})
 	return r, nil
@@ -119,4 +120,22 @@ func (c *Channel) end() {
 		r.end()
 	}
 	c.store.log.Info("channel closed", "channel_arn", c.arn, "epoch", c.epoch)
+}
+
+// ParseLatencyMode maps an IVS latencyMode ("LOW", "NORMAL") to a
+// LatencyMode; anything else is LOW, IVS's default.
+func ParseLatencyMode(s string) LatencyMode {
+	if s == "NORMAL" {
+		return Normal
+	}
+	return Low
+}
+
+// ParseContainer maps an IVS containerFormat ("TS", "FRAGMENTED_MP4") to
+// a Container; anything else is fragmented MP4.
+func ParseContainer(s string) Container {
+	if s == "TS" {
+		return TS
+	}
+	return FMP4
 }

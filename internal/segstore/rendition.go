@@ -2,6 +2,8 @@ package segstore
 
 import (
 	"slices"
+
+	"github.com/stagecast/stagecast/internal/media"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +15,7 @@ import (
 type Rendition struct {
 	ch   *Channel
 	name string
-	info RenditionInfo
+	info atomic.Pointer[RenditionInfo]
 
 	snap atomic.Pointer[Snapshot]
 
@@ -30,8 +32,18 @@ type Rendition struct {
 // Name returns the rendition name.
 func (r *Rendition) Name() string { return r.name }
 
-// Info returns what AddRendition was given.
-func (r *Rendition) Info() RenditionInfo { return r.info }
+// Info returns what AddRendition was given (tracks possibly completed
+// by SetTracks).
+func (r *Rendition) Info() RenditionInfo { return *r.info.Load() }
+
+// SetTracks replaces the rendition's track descriptions, e.g. once the
+// segmenter learned parameter sets carried in band (for CODECS and
+// RESOLUTION in the multivariant playlist).
+func (r *Rendition) SetTracks(tracks []media.Track) {
+	info := *r.info.Load()
+	info.Tracks = tracks
+	r.info.Store(&info)
+}
 
 // Channel returns the rendition's channel.
 func (r *Rendition) Channel() *Channel { return r.ch }

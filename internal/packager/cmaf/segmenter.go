@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,8 +46,8 @@ type Segmenter struct {
 
 	started   bool
 	inited    bool
-	partStart int64 // lead clock, timeline
-	segStart  int64
+	partStart int64 // lead clock, timeline (DTS)
+	segStart  int64 // PTS of the key frame that opened the segment
 	frameEst  int64
 	endNs     time.Duration // timeline end reached so far
 	newSeg    bool          // next part opens a segment
@@ -219,12 +220,14 @@ func (s *Segmenter) handle(u *media.Unit) error {
 	if ts == s.lead && len(ts.pending) > 0 {
 		since := tl - s.partStart
 		switch {
-		case u.Key && tl-s.segStart >= s.segTgt:
+		// Key frames are compared by presentation time: with B-frames
+		// the DTS-to-PTS offset of the first frame may differ.
+		case u.Key && pts-s.segStart >= s.segTgt:
 			if err := s.emitPart(tl); err != nil {
 				return err
 			}
 			s.newSeg = true
-			s.segStart = tl
+			s.segStart = pts
 		case since+s.frameEst > s.partTgt || since >= s.partTgt:
 			if err := s.emitPart(tl); err != nil {
 				return err
@@ -318,7 +321,7 @@ func (s *Segmenter) begin(u *media.Unit) error {
 		ts.held, ts.pending = nil, ts.pending[:0]
 	}
 	s.partStart = u.DTS + s.lead.off
-	s.segStart = s.partStart
+	s.segStart = u.PTS + s.lead.off
 	wall := u.Arrival
 	if wall.IsZero() {
 		wall = time.Now()
@@ -463,5 +466,12 @@ func (s *Segmenter) learnParams(u *media.Unit) error {
 	if v.t.Codec != media.AV1 && len(v.t.SPS) == 0 {
 		return errors.New("no video parameter sets in track or first key frame")
 	}
+	tracks := slices.Clone(s.dst.Info().Tracks)
+	for i := range tracks {
+		if tracks[i].ID == v.t.ID {
+			tracks[i] = v.t
+		}
+	}
+	s.dst.SetTracks(tracks)
 	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/packager/cmaf/cmaftest"
 	"github.com/stagecast/stagecast/internal/segstore"
 	"github.com/stagecast/stagecast/internal/stream"
 )
@@ -19,7 +21,11 @@ const testARN = "arn:aws:ivs:us-east-1:123456789012:channel/abcdABCD1234"
 // possible and returns the rendition after the segmenter finished.
 func runAll(t *testing.T, container segstore.Container) *segstore.Rendition {
 	t.Helper()
-	src := source(t)
+	return runSource(t, source(t), container)
+}
+
+func runSource(t *testing.T, src *cmaftest.Source, container segstore.Container) *segstore.Rendition {
+	t.Helper()
 	store := segstore.New(segstore.Options{PartTarget: 300 * time.Millisecond, SegmentTarget: 2 * time.Second, WindowSegments: 20})
 	ch := store.Open(testARN, segstore.Low, container)
 	t.Cleanup(ch.Close)
@@ -305,4 +311,52 @@ func countFrames(part []byte, c segstore.Container) int {
 	}
 	b := part[i+8 : i+12]
 	return int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
+}
+
+// TestH265OpusDecodes: H.265 (with B-frames) and Opus make valid CMAF
+// init segments and fragments.
+func TestH265OpusDecodes(t *testing.T) {
+	t.Parallel()
+	source(t) // skips without ffmpeg
+	out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+		"-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "3",
+		"-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "keyint=30:bframes=2:log-level=error",
+		"-c:a", "libopus", "-f", "mpegts", "-").Output()
+	if err != nil {
+		t.Skipf("ffmpeg without libx265/libopus: %v", err)
+	}
+	src, err := cmaftest.Demux(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := runSource(t, src, segstore.FMP4)
+	snap := rd.Snapshot()
+	if len(snap.Segments) < 2 {
+		t.Fatalf("%d segments", len(snap.Segments))
+	}
+	bframes := false
+	for _, seg := range snap.Segments {
+		whole := append([]byte(nil), snap.Inits[0].Data...)
+		for _, p := range seg.Parts {
+			whole = append(whole, p.Data...)
+		}
+		var video, audio bool
+		for _, st := range probe(t, whole, fmt.Sprintf("hevc%d.mp4", seg.MSN)) {
+			ok := st.NbReadFrames != "" && st.NbReadFrames != "0"
+			video = video || st.CodecName == "hevc" && st.Width == 640 && st.Height == 360 && ok
+			audio = audio || st.CodecName == "opus" && ok
+		}
+		if !video || !audio {
+			t.Errorf("segment %d does not decode as hevc 640x360 + opus", seg.MSN)
+		}
+	}
+	for _, u := range src.Units {
+		bframes = bframes || u.PTS != u.DTS
+	}
+	if !bframes {
+		t.Log("source has no B-frames; composition offsets untested")
+	}
+	if c := rd.Info().Tracks[0]; len(c.SPS) == 0 {
+		t.Error("rendition tracks lack the SPS")
+	}
 }

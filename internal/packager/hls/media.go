@@ -75,6 +75,10 @@ func AppendMedia(b []byte, s *segstore.Snapshot, o MediaOptions) []byte {
 		b = append(b, '\n')
 	}
 	segs := s.Segments
+	// A segment opened but still without parts has nothing to list yet.
+	if n := len(segs); n > 0 && !segs[n-1].Complete && len(segs[n-1].Parts) == 0 {
+		segs = segs[:n-1]
+	}
 	if !o.LowLatency {
 		// Plain HLS lists complete segments only.
 		for len(segs) > 0 && !segs[len(segs)-1].Complete {
@@ -149,8 +153,8 @@ func AppendMedia(b []byte, s *segstore.Snapshot, o MediaOptions) []byte {
 	if s.Ended {
 		return append(b, "#EXT-X-ENDLIST\n"...)
 	}
-	if o.LowLatency && len(segs) > 0 {
-		last := segs[len(segs)-1]
+	if o.LowLatency && len(s.Segments) > 0 {
+		last := s.Segments[len(s.Segments)-1]
 		msn, idx := last.MSN, len(last.Parts)
 		if last.Complete {
 			msn, idx = msn+1, 0

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +112,25 @@ func TestMultivariant(t *testing.T) {
 		{URI: "c/audio_only/playlist.m3u8", Bandwidth: 160000, Codecs: "mp4a.40.2"},
 	})
 	golden(t, "multivariant.m3u8", got)
+}
+
+// TestOpenSegmentWithoutParts: a segment opened but without parts is not
+// listed (no dangling PROGRAM-DATE-TIME); the hint names its first part.
+func TestOpenSegmentWithoutParts(t *testing.T) {
+	t.Parallel()
+	s := segstore.New(segstore.Options{})
+	ch := s.Open("arn:aws:ivs:us-east-1:123456789012:channel/abcdABCD1234", segstore.Low, segstore.FMP4)
+	defer ch.Close()
+	r, _ := ch.AddRendition("x", segstore.RenditionInfo{})
+	r.SetInit([]byte("i"))
+	r.StartSegment(time.Now())
+	r.AddPart([]byte("p"), 300*time.Millisecond, true, 9)
+	r.StartSegment(time.Now())
+	got := string(AppendMedia(nil, r.Snapshot(), MediaOptions{LowLatency: true, PartTarget: 300 * time.Millisecond, SegmentTarget: 2 * time.Second, Epoch: "e"}))
+	if n := strings.Count(got, "#EXT-X-PROGRAM-DATE-TIME"); n != 1 {
+		t.Errorf("%d program date times, want 1:\n%s", n, got)
+	}
+	if !strings.HasSuffix(got, "#EXTINF:0.30000,\nseg-e-0.m4s\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-e-1-0.m4s\"\n") {
+		t.Errorf("playlist:\n%s", got)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 
 	"github.com/stagecast/stagecast/internal/media"
@@ -27,7 +28,8 @@ type Source struct {
 	Units  []*media.Unit
 }
 
-// Demux reads an MPEG-TS stream with one H.264 and one AAC track.
+// Demux reads an MPEG-TS stream with an H.264 or H.265 track and an AAC
+// or Opus track.
 func Demux(ts []byte) (*Source, error) {
 	r := &mpegts.Reader{R: bytes.NewReader(ts)}
 	if err := r.Initialize(); err != nil {
@@ -44,6 +46,31 @@ func Demux(ts []byte) (*Source, error) {
 					return errors.New("too many units")
 				}
 				src.Units = append(src.Units, &media.Unit{Track: id, PTS: pts, DTS: dts, Key: h264.IsRandomAccess(au), NALUs: au})
+				return nil
+			})
+		case *mpegts.CodecH265:
+			id := len(src.Tracks)
+			src.Tracks = append(src.Tracks, media.Track{ID: id, Kind: media.Video, Codec: media.H265, ClockRate: 90000})
+			r.OnDataH265(tr, func(pts, dts int64, au [][]byte) error {
+				if len(src.Units) >= maxUnits {
+					return errors.New("too many units")
+				}
+				src.Units = append(src.Units, &media.Unit{Track: id, PTS: pts, DTS: dts, Key: h265.IsRandomAccess(au), NALUs: au})
+				return nil
+			})
+		case *mpegts.CodecOpus:
+			id := len(src.Tracks)
+			src.Tracks = append(src.Tracks, media.Track{ID: id, Kind: media.Audio, Codec: media.Opus, ClockRate: 48000,
+				SampleRate: 48000, Channels: c.ChannelCount}) //nolint:staticcheck
+			r.OnDataOpus(tr, func(pts int64, packets [][]byte) error {
+				t := pts * 48000 / 90000
+				for _, p := range packets {
+					if len(src.Units) >= maxUnits {
+						return errors.New("too many units")
+					}
+					src.Units = append(src.Units, &media.Unit{Track: id, PTS: t, DTS: t, Key: true, Payload: p})
+					t += 960 // 20 ms, libopus' default frame
+				}
 				return nil
 			})
 		case *mpegts.CodecMPEG4Audio:
@@ -85,6 +112,23 @@ func Demux(ts []byte) (*Source, error) {
 	for _, u := range src.Units {
 		t := &src.Tracks[u.Track]
 		if t.Kind != media.Video || !u.Key || len(t.SPS) > 0 {
+			continue
+		}
+		if t.Codec == media.H265 {
+			for _, n := range u.NALUs {
+				switch h265.NALUType((n[0] >> 1) & 0x3f) {
+				case h265.NALUType_VPS_NUT:
+					t.VPS = n
+				case h265.NALUType_SPS_NUT:
+					t.SPS = n
+					var sps h265.SPS
+					if sps.Unmarshal(n) == nil {
+						t.Width, t.Height = sps.Width(), sps.Height()
+					}
+				case h265.NALUType_PPS_NUT:
+					t.PPS = n
+				}
+			}
 			continue
 		}
 		for _, n := range u.NALUs {

@@ -376,3 +376,32 @@ func TestHTTPEdges(t *testing.T) {
 		mustGet(t, l.base+"us-east-1.123456789012.channel.quietQUIET12/src/playlist.m3u8", 503)
 	})
 }
+
+// TestTSLowLatency: IVS's default container (TS) on a LOW channel serves
+// LL-HLS with .ts parts whose concatenation is the segment.
+func TestTSLowLatency(t *testing.T) {
+	t.Parallel()
+	l := startLive(t, liveOpts{mode: segstore.Low, container: segstore.TS, speed: 0})
+	l.waitDone(t)
+	r := mustGet(t, l.url("playlist.m3u8"), 200)
+	p := parsePlaylist(t, r.body)
+	if p.hasMap || p.version < 9 || p.tags["#EXT-X-PART"] == 0 {
+		t.Fatalf("TS LL-HLS playlist:\n%s", r.body)
+	}
+	s := p.segments[len(p.segments)-1]
+	if len(s.parts) == 0 {
+		t.Fatalf("last segment lists no parts:\n%s", r.body)
+	}
+	var parts []byte
+	for _, pp := range s.parts {
+		if !strings.HasSuffix(pp.uri, ".ts") {
+			t.Errorf("part uri %q", pp.uri)
+		}
+		parts = append(parts, mustGet(t, l.url(pp.uri), 200).body...)
+	}
+	seg := mustGet(t, l.url(s.uri), 200)
+	if string(seg.body) != string(parts) {
+		t.Error("TS segment differs from its parts concatenated")
+	}
+	checkDecodes(t, seg.body, "ll.ts")
+}

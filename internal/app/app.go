@@ -24,8 +24,12 @@ import (
 	"github.com/stagecast/stagecast/internal/control/api"
 	"github.com/stagecast/stagecast/internal/control/channels"
 	"github.com/stagecast/stagecast/internal/control/stages"
+	"github.com/stagecast/stagecast/internal/live"
 	"github.com/stagecast/stagecast/internal/model"
 	"github.com/stagecast/stagecast/internal/obs"
+	"github.com/stagecast/stagecast/internal/origin"
+	"github.com/stagecast/stagecast/internal/recording"
+	"github.com/stagecast/stagecast/internal/segstore"
 	"github.com/stagecast/stagecast/internal/store"
 	"github.com/stagecast/stagecast/internal/store/sqlite"
 	"github.com/stagecast/stagecast/internal/webrtc/sfu"
@@ -59,6 +63,10 @@ type App struct {
 	SFU *sfu.Server
 	// (wireCompose fields)
 	// (wireLive fields)
+	Live     *live.Manager
+	segs     *segstore.Store
+	origin   *origin.Origin
+	recorder *recording.Manager
 
 	apiLn, httpLn   net.Listener
 	rtmpLn, rtmpsLn net.Listener // bound in New so port 0 resolves before ARNs and endpoints are made

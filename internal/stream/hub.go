@@ -138,6 +138,9 @@ type Reader struct {
 // closed.
 func (r *Reader) C() <-chan *media.Unit { return r.ch }
 
+// Tracks returns the tracks of the hub the reader reads.
+func (r *Reader) Tracks() []media.Track { return r.hub.tracks }
+
 // Dropped returns how many units this reader lost to a full queue or to
 // waiting for a key frame after a loss.
 func (r *Reader) Dropped() uint64 { return r.dropped.Load() }

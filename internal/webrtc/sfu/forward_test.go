@@ -1,0 +1,138 @@
+package sfu
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// newTestDownTrack builds a downtrack on a two-layer VP8 track with a
+// bound writer, outside any peer connection.
+func newTestDownTrack(t *testing.T, queue int) (*downTrack, *pubTrack, *subscriber) {
+	t.Helper()
+	srv := &Server{}
+	pub := &publisher{ss: &Session{srv: srv}}
+	pt := &pubTrack{pub: pub, kind: webrtc.RTPCodecTypeVideo,
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}}
+	future := time.Now().Add(time.Hour).UnixNano()
+	for i, rid := range []string{"q", "f"} {
+		l := &layer{rid: rid, ssrc: uint32(100 + i), index: i}
+		l.lastPLI.Store(future) // no peer connection to send PLIs on
+		l.lastPkt.Store(time.Now().UnixNano())
+		pt.layers = append(pt.layers, l)
+	}
+	sub := &subscriber{ss: &Session{srv: srv}, q: make(chan outPacket, queue)}
+	d := &downTrack{sub: sub, src: pt, current: -1, target: 0, ssrc: 555, pt: 96}
+	var w webrtc.TrackLocalWriter = nopWriter{}
+	d.writer.Store(&w)
+	return d, pt, sub
+}
+
+type nopWriter struct{}
+
+func (nopWriter) WriteRTP(*rtp.Header, []byte) (int, error) { return 0, nil }
+func (nopWriter) Write(b []byte) (int, error)                { return len(b), nil }
+
+func vp8Pkt(seq uint16, ts uint32, key, start bool) *rtp.Packet {
+	pl := []byte{0x00, 0x01, 0xaa}
+	if start {
+		pl[0] = 0x10
+	}
+	if key {
+		pl[1] = 0x00
+	}
+	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1, PayloadType: 100}, Payload: pl}
+}
+
+func TestSimulcastSwitchWaitsForKeyFrameAndKeepsSequence(t *testing.T) {
+	d, pt, sub := newTestDownTrack(t, 100)
+	lo, hi := pt.layers[0], pt.layers[1]
+	now := time.Now()
+	fwd := func(p *rtp.Packet, l *layer) {
+		key := -1
+		d.forward(p, l, &key, now)
+		now = now.Add(10 * time.Millisecond)
+	}
+	// Starts on the low layer only at its key frame.
+	fwd(vp8Pkt(10, 1000, false, true), lo)
+	fwd(vp8Pkt(11, 1000, true, true), lo)
+	fwd(vp8Pkt(12, 1000, false, false), lo)
+	fwd(vp8Pkt(500, 9000, true, true), hi) // not the target: ignored
+	// Target the high layer: low keeps flowing until high's key frame.
+	d.mu.Lock()
+	d.target = 1
+	d.mu.Unlock()
+	fwd(vp8Pkt(13, 4000, false, true), lo)
+	fwd(vp8Pkt(501, 12000, false, true), hi) // inter frame: no switch
+	fwd(vp8Pkt(502, 15000, true, true), hi)  // key frame: switch
+	fwd(vp8Pkt(14, 7000, false, true), lo)   // old layer: dropped now
+	fwd(vp8Pkt(503, 15000, false, false), hi)
+	close(sub.q)
+	var seqs []uint16
+	var ssrcs []uint32
+	var tss []uint32
+	for p := range sub.q {
+		seqs = append(seqs, p.hdr.SequenceNumber)
+		ssrcs = append(ssrcs, p.hdr.SSRC)
+		tss = append(tss, p.hdr.Timestamp)
+		if p.hdr.PayloadType != 96 {
+			t.Fatalf("payload type %d", p.hdr.PayloadType)
+		}
+	}
+	want := []uint16{11, 12, 13, 14, 15}
+	if len(seqs) != len(want) {
+		t.Fatalf("forwarded seqs %v, want %v", seqs, want)
+	}
+	for i := range want {
+		if seqs[i] != want[i] || ssrcs[i] != 555 {
+			t.Fatalf("forwarded seqs %v ssrcs %v, want %v on 555", seqs, ssrcs, want)
+		}
+	}
+	if tss[3] <= tss[2] || tss[3] != tss[4] {
+		t.Fatalf("timestamps across the switch: %v", tss)
+	}
+}
+
+func TestFullSubscriberQueueDropsWithoutBlocking(t *testing.T) {
+	d, pt, sub := newTestDownTrack(t, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 1000 {
+			key := -1
+			d.forward(vp8Pkt(uint16(i), uint32(i), i == 0, true), pt.layers[0], &key, time.Now())
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("forward blocked on a full subscriber queue")
+	}
+	if got := sub.dropped.Load(); got != 996 {
+		t.Fatalf("dropped %d, want 996", got)
+	}
+	if got := sub.ss.srv.dropped.Load(); got != 996 {
+		t.Fatalf("server dropped %d", got)
+	}
+}
+
+func TestBestLayerFitsBudget(t *testing.T) {
+	_, pt, _ := newTestDownTrack(t, 1)
+	pt.layers[0].rate.Store(300_000)
+	pt.layers[1].rate.Store(2_500_000)
+	if got := pt.bestLayer(0); got != 1 {
+		t.Fatalf("no budget: layer %d", got)
+	}
+	if got := pt.bestLayer(1_000_000); got != 0 {
+		t.Fatalf("1 Mbps: layer %d", got)
+	}
+	if got := pt.bestLayer(100_000); got != 0 {
+		t.Fatalf("below every layer: layer %d, want the lowest", got)
+	}
+	pt.layers[1].lastPkt.Store(time.Now().Add(-time.Minute).UnixNano())
+	if got := pt.bestLayer(0); got != 0 {
+		t.Fatalf("idle high layer chosen")
+	}
+}

@@ -278,7 +278,21 @@ func probe(t *testing.T, path string) probeResult {
 	t.Helper()
 	args := []string{"-v", "error", "-count_frames", "-show_entries", "stream=codec_type,codec_name,width,height,nb_read_frames", "-of", "json"}
 	if strings.HasSuffix(path, ".m3u8") {
-		args = append(args, "-live_start_index", "0")
+		// ffmpeg keeps reloading a playlist without EXT-X-ENDLIST (one a
+		// killed recorder left) for minutes; probe a finished copy next to
+		// it, which is what a VOD player of the recording sees.
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "#EXT-X-ENDLIST") {
+			cp := strings.TrimSuffix(path, ".m3u8") + "-probe-ended.m3u8"
+			if err := os.WriteFile(cp, append(b, "#EXT-X-ENDLIST\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Remove(cp)
+			path = cp
+		}
 	}
 	cmd := exec.Command("ffprobe", append(args, path)...)
 	var stderr bytes.Buffer

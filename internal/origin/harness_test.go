@@ -186,7 +186,7 @@ func mustGet(t testing.TB, url string, want int, hdr ...string) response {
 }
 
 // playlist is a parsed media playlist.
-type playlist struct {
+type mediaPL struct {
 	version, target, mediaSeq int
 	partTarget                float64
 	serverControl             string
@@ -223,9 +223,9 @@ func attr(line, key string) string {
 	return ""
 }
 
-func parsePlaylist(t testing.TB, body []byte) playlist {
+func parsePlaylist(t testing.TB, body []byte) mediaPL {
 	t.Helper()
-	p := playlist{tags: map[string]int{}}
+	p := mediaPL{tags: map[string]int{}}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	var parts []plPart
 	var extinf float64 = -1

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+
 	"github.com/stagecast/stagecast/internal/segstore"
 )
 
@@ -38,6 +40,11 @@ func TestLowLatencyEndToEnd(t *testing.T) {
 
 	t.Run("mid-stream playlist", func(t *testing.T) {
 		r := mustGet(t, l.url("playlist.m3u8"), 200)
+		if pl, err := playlist.Unmarshal(r.body); err != nil {
+			t.Errorf("gohlslib rejects the media playlist: %v", err)
+		} else if m, ok := pl.(*playlist.Media); !ok || m.ServerControl == nil || !m.ServerControl.CanBlockReload || m.PartInf == nil || m.PreloadHint == nil || m.Map == nil {
+			t.Errorf("gohlslib reads %+v", pl)
+		}
 		p := parsePlaylist(t, r.body)
 		if p.version < 9 || p.partTarget != 0.3 || p.target != 2 {
 			t.Errorf("version %d part target %v target %d, want >= 9, 0.3, 2", p.version, p.partTarget, p.target)
@@ -184,6 +191,12 @@ func TestLowLatencyEndToEnd(t *testing.T) {
 
 	t.Run("multivariant playlist", func(t *testing.T) {
 		r := mustGet(t, l.base+testChan+".m3u8", 200)
+		if pl, err := playlist.Unmarshal(r.body); err != nil {
+			t.Errorf("gohlslib rejects the multivariant playlist: %v", err)
+		} else if mv, ok := pl.(*playlist.Multivariant); !ok || len(mv.Variants) != 1 || mv.Variants[0].Resolution != "1280x720" ||
+			len(mv.Variants[0].Codecs) != 2 || mv.Variants[0].FrameRate == nil || *mv.Variants[0].FrameRate != 30 {
+			t.Errorf("gohlslib reads %+v", pl)
+		}
 		body := string(r.body)
 		lines := strings.Split(strings.TrimSpace(body), "\n")
 		if lines[0] != "#EXTM3U" || len(lines) != 5 {

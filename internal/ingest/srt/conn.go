@@ -1,0 +1,177 @@
+package srt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	gosrt "github.com/datarhei/gosrt"
+
+	"github.com/stagecast/stagecast/internal/auth"
+	"github.com/stagecast/stagecast/internal/ingest"
+	"github.com/stagecast/stagecast/internal/media"
+)
+
+// errShutdown is the Session.Close error when the server stops.
+var errShutdown = errors.New("ingest server shutting down")
+
+// srtConn is one accepted caller.
+type srtConn struct {
+	s          *Server
+	conn       gosrt.Conn
+	key        auth.Secret
+	passphrase auth.Secret
+	log        *slog.Logger
+
+	lastRead     atomic.Int64 // unix nanoseconds of the last payload
+	longWaitEnd  atomic.Int64 // unix nanoseconds when a read that waited >= idleTO/2 returned
+	decodeErrors atomic.Int64
+}
+
+// maxSpuriousEOF is how many io.EOF in a row Read tolerates before it
+// believes the connection closed. gosrt v0.11.0 answers io.EOF for a
+// packet that arrives out of order (a late retransmission) without closing
+// anything; a closed connection answers io.EOF at once, every time.
+const maxSpuriousEOF = 1000
+
+// Read feeds the MPEG-TS reader and notes when data last arrived.
+func (c *srtConn) Read(p []byte) (int, error) {
+	for eofs := 0; ; eofs++ {
+		start := time.Now()
+		n, err := c.conn.Read(p)
+		now := time.Now()
+		if now.Sub(start) >= c.s.idleTO/2 {
+			c.longWaitEnd.Store(now.UnixNano())
+		}
+		if n > 0 {
+			c.lastRead.Store(now.UnixNano())
+		}
+		if !errors.Is(err, io.EOF) || n > 0 || eofs >= maxSpuriousEOF {
+			return n, err
+		}
+	}
+}
+
+func (c *srtConn) refuse(reason string) {
+	c.log.Warn("publish refused", "reason", reason)
+}
+
+func (c *srtConn) serve(ctx context.Context) {
+	var timedOut atomic.Bool
+	hsTimer := time.AfterFunc(c.s.hsTO, func() {
+		timedOut.Store(true)
+		_ = c.conn.Close()
+	})
+	defer hsTimer.Stop()
+	noMedia := func(err error) {
+		if timedOut.Load() {
+			c.refuse(fmt.Sprintf("no codec configuration (PMT, parameter sets, key frame) within %s", c.s.hsTO))
+			return
+		}
+		c.log.Info("caller left before media started", "err", err)
+	}
+
+	r := &mpegts.Reader{R: c}
+	if err := r.Initialize(); err != nil {
+		noMedia(err)
+		return
+	}
+	r.OnDecodeError(func(error) { c.decodeErrors.Add(1) })
+	d, err := newDemuxer(r.Tracks())
+	if err != nil {
+		c.refuse(fmt.Sprintf("%s: %v", ingest.ErrUnsupported, err))
+		return
+	}
+	d.attach(r)
+	for !d.ready() {
+		if err := r.Read(); err != nil {
+			noMedia(err)
+			return
+		}
+		if d.overflow {
+			c.refuse(fmt.Sprintf("no codec configuration (parameter sets, key frame) within %d units", maxBufferedUnits))
+			return
+		}
+	}
+	if !hsTimer.Stop() {
+		noMedia(errors.New("handshake timeout"))
+		return
+	}
+	sess, err := c.s.sink.Publish(ctx, ingest.Request{
+		Protocol:   ingest.SRT,
+		StreamKey:  c.key,
+		RemoteAddr: c.conn.RemoteAddr().String(),
+		Passphrase: c.passphrase,
+		Tracks:     d.tracks,
+	})
+	if err != nil {
+		c.refuse(err.Error())
+		return
+	}
+	c.publish(ctx, r, d, sess)
+}
+
+func (c *srtConn) publish(ctx context.Context, r *mpegts.Reader, d *demuxer, sess ingest.Session) {
+	log := c.log.With("channel_arn", sess.ChannelARN())
+	desc := make([]string, len(d.tracks))
+	for i, t := range d.tracks {
+		desc[i] = t.String()
+	}
+	log.Info("publish started", "protocol", string(ingest.SRT), "tracks", strings.Join(desc, ", "))
+
+	var stopped atomic.Bool
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-sess.Done():
+			stopped.Store(true)
+			_ = c.conn.Close()
+		case <-done:
+		}
+	})
+
+	var units, bytes int64
+	d.goLive(func(u *media.Unit) {
+		units++
+		bytes += int64(u.Size())
+		sess.Write(u)
+	})
+	var err error
+	for err == nil {
+		err = r.Read()
+	}
+	close(done)
+	wg.Wait()
+
+	// SRT carries no unpublish; a caller that closed its socket sent data
+	// until just before, while the idle timeout fires after a silence (the
+	// receiver may flush its buffer on close, so a long wait just before
+	// the end also counts as silence).
+	idle := time.Since(time.Unix(0, c.lastRead.Load()))
+	if since := time.Since(time.Unix(0, c.longWaitEnd.Load())); since < 2*time.Second {
+		idle = max(idle, c.s.idleTO)
+	}
+	var end error
+	reason := ""
+	switch {
+	case stopped.Load():
+		reason = "stopped by the server"
+	case ctx.Err() != nil:
+		end, reason = errShutdown, errShutdown.Error()
+	case idle < c.s.idleTO/2:
+		reason = "caller closed the connection"
+	default:
+		end = fmt.Errorf("no data for %s: %w", idle.Round(time.Second), err)
+		reason = end.Error()
+	}
+	sess.Close(end)
+	log.Info("publish ended", "reason", reason, "units", units, "bytes", bytes, "decode_errors", c.decodeErrors.Load())
+}

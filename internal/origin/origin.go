@@ -193,12 +193,23 @@ const (
 	slotPlaylist = 0
 )
 
-func (o *Origin) mediaOptions(ch *segstore.Channel, tq string) hls.MediaOptions {
+func (o *Origin) mediaOptions(ch *segstore.Channel, self *segstore.Rendition, tq string) hls.MediaOptions {
 	so := ch.Options()
-	return hls.MediaOptions{
+	mo := hls.MediaOptions{
 		LowLatency: ch.LatencyMode() == segstore.Low, Container: ch.Container(),
 		PartTarget: so.PartTarget, SegmentTarget: so.SegmentTarget, Epoch: ch.Epoch(), Query: tq,
 	}
+	if mo.LowLatency {
+		for _, rd := range ch.Renditions() {
+			if rd == self {
+				continue
+			}
+			if r, ok := hls.ReportOf("../"+rd.Name()+"/"+hls.PlaylistName, rd.Snapshot()); ok {
+				mo.Reports = append(mo.Reports, r)
+			}
+		}
+	}
+	return mo
 }
 
 func (o *Origin) mediaPlaylist(w http.ResponseWriter, r *http.Request, ch *segstore.Channel, rd *segstore.Rendition, q query) {
@@ -233,13 +244,13 @@ func (o *Origin) mediaPlaylist(w http.ResponseWriter, r *http.Request, ch *segst
 	}
 	if q.token == "" {
 		body := snap.Cached(slotPlaylist, func() []byte {
-			return hls.AppendMedia(nil, snap, o.mediaOptions(ch, ""))
+			return hls.AppendMedia(nil, snap, o.mediaOptions(ch, rd, ""))
 		})
 		o.write(w, r, hvPlaylist, cc, body)
 		return
 	}
 	bp := o.bufs.Get().(*[]byte)
-	b := hls.AppendMedia((*bp)[:0], snap, o.mediaOptions(ch, tokenQuery(q.token)))
+	b := hls.AppendMedia((*bp)[:0], snap, o.mediaOptions(ch, rd, tokenQuery(q.token)))
 	o.write(w, r, hvPlaylist, cc, b)
 	*bp = b
 	o.bufs.Put(bp)

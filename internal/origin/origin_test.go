@@ -379,6 +379,30 @@ func TestHTTPEdges(t *testing.T) {
 			t.Errorf("preflight %d %v", res.StatusCode, res.Header)
 		}
 	})
+	t.Run("rendition reports", func(t *testing.T) {
+		const chID = "twoRENDITION"
+		ch2 := l.store.Open("arn:aws:ivs:us-east-1:123456789012:channel/"+chID, segstore.Low, segstore.FMP4)
+		defer ch2.Close()
+		for _, name := range []string{"hi", "lo"} {
+			rd, err := ch2.AddRendition(name, segstore.RenditionInfo{Tracks: l.src.Tracks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd.SetInit([]byte("init"))
+			rd.StartSegment(time.Now())
+			rd.AddPart([]byte("a"), 300*time.Millisecond, true, 9)
+			if name == "lo" {
+				rd.AddPart([]byte("b"), 300*time.Millisecond, false, 9)
+			}
+		}
+		base := l.base + "us-east-1.123456789012.channel." + chID + "/"
+		r := mustGet(t, base+"hi/playlist.m3u8", 200)
+		if !strings.Contains(string(r.body), `#EXT-X-RENDITION-REPORT:URI="../lo/playlist.m3u8",LAST-MSN=0,LAST-PART=1`) ||
+			strings.Contains(string(r.body), "../hi/") {
+			t.Errorf("rendition reports:\n%s", r.body)
+		}
+		mustGet(t, base+"hi/../lo/playlist.m3u8", 200)
+	})
 	t.Run("blocking reload times out with 503", func(t *testing.T) {
 		ch2 := l.store.Open("arn:aws:ivs:us-east-1:123456789012:channel/quietQUIET12", segstore.Low, segstore.FMP4)
 		defer ch2.Close()

@@ -22,6 +22,28 @@ type MediaOptions struct {
 	// escaped, e.g. "token=..."), so private playback works with players
 	// that do not propagate query strings.
 	Query string
+	// Reports are the channel's other renditions, listed as
+	// EXT-X-RENDITION-REPORT (LL-HLS) so players switch without a
+	// blocking round trip.
+	Reports []Report
+}
+
+// Report is the live edge of another rendition.
+type Report struct {
+	URI      string // relative, e.g. "../1080p60/playlist.m3u8"
+	LastMSN  uint64
+	LastPart int
+}
+
+// ReportOf returns the rendition report of a snapshot (ok false when it
+// has no part yet).
+func ReportOf(uri string, s *segstore.Snapshot) (Report, bool) {
+	for i := len(s.Segments) - 1; i >= 0; i-- {
+		if seg := s.Segments[i]; len(seg.Parts) > 0 {
+			return Report{URI: uri, LastMSN: seg.MSN, LastPart: len(seg.Parts) - 1}, true
+		}
+	}
+	return Report{}, false
 }
 
 // partWindowTargets: parts are listed for the segments within this many
@@ -163,6 +185,16 @@ func AppendMedia(b []byte, s *segstore.Snapshot, o MediaOptions) []byte {
 		b = AppendPartName(b, o.Epoch, msn, idx, o.Container)
 		b = o.appendQuery(b)
 		b = append(b, "\"\n"...)
+		for _, r := range o.Reports {
+			b = append(b, "#EXT-X-RENDITION-REPORT:URI=\""...)
+			b = append(b, r.URI...)
+			b = o.appendQuery(b)
+			b = append(b, "\",LAST-MSN="...)
+			b = strconv.AppendUint(b, r.LastMSN, 10)
+			b = append(b, ",LAST-PART="...)
+			b = strconv.AppendInt(b, int64(r.LastPart), 10)
+			b = append(b, '\n')
+		}
 	}
 	return b
 }

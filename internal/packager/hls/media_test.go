@@ -85,6 +85,7 @@ func TestMediaPlaylists(t *testing.T) {
 		{"plain_fmp4.m3u8", segstore.FMP4, false, false, ""},
 		{"plain_ts.m3u8", segstore.TS, false, false, ""},
 		{"ll_ts.m3u8", segstore.TS, true, false, ""},
+		{"ll_fmp4_reports_token.m3u8", segstore.FMP4, true, false, "token=t"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -92,6 +93,7 @@ func TestMediaPlaylists(t *testing.T) {
 			got := AppendMedia(nil, snap, MediaOptions{
 				LowLatency: tc.ll, Container: tc.container, PartTarget: 300 * time.Millisecond,
 				SegmentTarget: 2 * time.Second, Epoch: "epoch", Query: tc.query,
+				Reports: reports(tc.name),
 			})
 			golden(t, tc.name, got)
 		})
@@ -133,4 +135,11 @@ func TestOpenSegmentWithoutParts(t *testing.T) {
 	if !strings.HasSuffix(got, "#EXTINF:0.30000,\nseg-e-0.m4s\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-e-1-0.m4s\"\n") {
 		t.Errorf("playlist:\n%s", got)
 	}
+}
+
+func reports(name string) []Report {
+	if !strings.Contains(name, "reports") {
+		return nil
+	}
+	return []Report{{URI: "../160p30/playlist.m3u8", LastMSN: 4, LastPart: 1}, {URI: "../audio_only/playlist.m3u8", LastMSN: 4, LastPart: 2}}
 }

@@ -131,6 +131,8 @@ type Bus struct {
 	closed bool // set when Run has returned; guarded by subsMu
 
 	outbox *outbox
+	// inflight serializes start-composition deliveries per idempotency token.
+	inflight keyLocks
 	// statsMu serializes statistics updates and their writes.
 	statsMu sync.Mutex
 	stats   map[string]*RuleStats // rule name -> statistics

@@ -31,7 +31,7 @@
 // RetryPolicy.Base doubled per attempt up to RetryPolicy.Max, jittered to
 // between half and all of it; after MaxAttempts, or at once for errors that
 // cannot get better (a webhook's 4xx other than 408/429, a composition
-// request the service rejects as invalid, missing or conflicting), the
+// request the service rejects as invalid or naming a missing resource), the
 // delivery becomes a dead letter (kept in the store, listed by
 // DeadLetters). Delivery is at-least-once: a crash between a receiver's
 // 2xx and the outbox update repeats that delivery, so receivers dedupe on

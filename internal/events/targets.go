@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/model"
@@ -187,6 +188,14 @@ func (b *Bus) startComposition(ctx context.Context, s *StartCompositionTarget, d
 		session = ev.ID
 	}
 	token := IdempotencyToken(d.doc.Rule, session)
+	// Two participants publishing at once give two deliveries with one
+	// token; the service refuses a token whose first request is still in
+	// progress, so they take turns and the second finds the composition.
+	release, err := b.inflight.acquire(ctx, token)
+	if err != nil {
+		return err
+	}
+	defer release()
 	req := &rtapi.StartCompositionRequest{StageArn: &stage, IdempotencyToken: &token, Layout: s.Layout}
 	if s.DestinationChannelArn != "" {
 		ch := &rtapi.ChannelDestinationConfiguration{ChannelArn: &s.DestinationChannelArn}
@@ -203,10 +212,12 @@ func (b *Bus) startComposition(ctx context.Context, s *StartCompositionTarget, d
 	resp, err := b.starter.StartComposition(ctx, req)
 	if err != nil {
 		err = fmt.Errorf("start composition for %s: %w", stage, err)
+		// Missing resources and invalid requests are final. Conflicts (the
+		// channel is used by another composition) and quotas may clear up:
+		// they are retried with the usual backoff.
 		var nf *model.NotFoundError
-		var cf *model.ConflictError
 		var ve *wire.ValidationError
-		if errors.As(err, &nf) || errors.As(err, &cf) || errors.As(err, &ve) {
+		if errors.As(err, &nf) || errors.As(err, &ve) {
 			return permanent(err)
 		}
 		return err
@@ -215,4 +226,37 @@ func (b *Bus) startComposition(ctx context.Context, s *StartCompositionTarget, d
 		b.log.Info("composition started by rule", "rule", d.doc.Rule, "stage_arn", stage, "composition_arn", *resp.Composition.Arn, "session_id", session)
 	}
 	return nil
+}
+
+// keyLocks lets one holder per key run at a time.
+type keyLocks struct {
+	mu   sync.Mutex
+	busy map[string]chan struct{} // closed when the holder releases
+}
+
+func (k *keyLocks) acquire(ctx context.Context, key string) (release func(), err error) {
+	for {
+		k.mu.Lock()
+		if k.busy == nil {
+			k.busy = map[string]chan struct{}{}
+		}
+		ch, taken := k.busy[key]
+		if !taken {
+			ch = make(chan struct{})
+			k.busy[key] = ch
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				delete(k.busy, key)
+				k.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

@@ -80,12 +80,37 @@ type recordingStarter struct {
 	mu   sync.Mutex
 	reqs []*rtapi.StartCompositionRequest
 	err  error
+	// errs are returned by the first calls, one each.
+	errs []error
+	// busy holds the tokens of calls in progress; like stages.Service, a
+	// second call with a busy token is a conflict.
+	busy      map[string]bool
+	conflicts int
 }
 
 func (s *recordingStarter) StartComposition(_ context.Context, in *rtapi.StartCompositionRequest) (*rtapi.StartCompositionResponse, error) {
 	s.mu.Lock()
+	tok := *in.IdempotencyToken
+	if s.busy[tok] {
+		s.conflicts++
+		s.mu.Unlock()
+		return nil, model.Conflict("Idempotency token %s is in use by a request in progress", tok)
+	}
+	if s.busy == nil {
+		s.busy = map[string]bool{}
+	}
+	s.busy[tok] = true
+	s.mu.Unlock()
+	time.Sleep(20 * time.Millisecond) // the store write of a real start
+	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.busy, tok)
 	s.reqs = append(s.reqs, in)
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return nil, err
+	}
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -133,6 +158,12 @@ func TestStartCompositionTargetRequest(t *testing.T) {
 	if tokens[IdempotencyToken("compose", "st-A")] != 2 || tokens[IdempotencyToken("compose", "st-B")] != 1 {
 		t.Fatalf("tokens %v", tokens)
 	}
+	s.mu.Lock()
+	conflicts := s.conflicts
+	s.mu.Unlock()
+	if conflicts != 0 {
+		t.Fatalf("%d calls overlapped with the same token", conflicts)
+	}
 	if a, c := IdempotencyToken("compose", "st-A"), IdempotencyToken("other", "st-A"); a == c || len(a) > 64 {
 		t.Fatalf("tokens %q %q", a, c)
 	}
@@ -140,12 +171,12 @@ func TestStartCompositionTargetRequest(t *testing.T) {
 
 func TestStartCompositionTargetRejectedIsDeadLettered(t *testing.T) {
 	t.Parallel()
-	s := &recordingStarter{err: model.Conflict("channel in use")}
+	s := &recordingStarter{err: model.NotFound("channel")}
 	b := startBus(t, Options{Store: openStore(t, t.TempDir()), Starter: s, ConfigRules: []Rule{compositionRule("compose")}})
 	stageUpdate(b.Bus, testStage, "st-A", "Participant Published")
 	eventually(t, "a dead letter", func() bool {
 		dls, _ := b.DeadLetters(context.Background(), "compose")
-		return len(dls) == 1 && dls[0].Attempts == 1 && strings.Contains(dls[0].LastError, "channel in use")
+		return len(dls) == 1 && dls[0].Attempts == 1 && strings.Contains(dls[0].LastError, "channel")
 	})
 	// No stage in the resources and none configured: not retried either.
 	b.Publish(context.Background(), "IVS Stage Update", []string{testChannel}, map[string]any{"event_name": "Participant Published"})
@@ -155,5 +186,19 @@ func TestStartCompositionTargetRejectedIsDeadLettered(t *testing.T) {
 	})
 	if len(s.requests()) != 1 {
 		t.Fatalf("%d calls", len(s.requests()))
+	}
+}
+
+func TestStartCompositionTargetRetriesConflicts(t *testing.T) {
+	t.Parallel()
+	s := &recordingStarter{errs: []error{model.Conflict("Resource channel is used by composition x")}}
+	b := startBus(t, Options{Store: openStore(t, t.TempDir()), Starter: s, ConfigRules: []Rule{compositionRule("compose")}})
+	stageUpdate(b.Bus, testStage, "st-A", "Participant Published")
+	eventually(t, "delivery after a retry", func() bool {
+		st, _ := b.Stats("compose")
+		return st.Targets[0].Delivered == 1 && st.Targets[0].Failed == 1
+	})
+	if n := len(s.requests()); n != 2 {
+		t.Fatalf("%d calls, want 2", n)
 	}
 }

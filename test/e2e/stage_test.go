@@ -174,3 +174,51 @@ func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
 		}
 	}
 }
+
+// A simulcast publisher (/stage?simulcast=1) sends several video layers and
+// the other participant receives and decodes one of them.
+func TestStageSimulcastPublisher(t *testing.T) {
+	b := newBrowser(t)
+	s := testutil.Start(t, "")
+	ctx := context.Background()
+	st, err := s.Realtime.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("e2e-simulcast")})
+	require.NoError(t, err)
+	both := []rttypes.ParticipantTokenCapability{rttypes.ParticipantTokenCapabilityPublish, rttypes.ParticipantTokenCapabilitySubscribe}
+	join := func(tb *tab, user, query string) {
+		out, err := s.Realtime.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{
+			StageArn: st.Stage.Arn, UserId: aws.String(user), Capabilities: both,
+		})
+		require.NoError(t, err)
+		tb.run(t, 20*time.Second,
+			chromedp.Navigate(s.MediaEndpoint()+"/stage"+query),
+			chromedp.WaitVisible(chromedp.CSS("#join")),
+			chromedp.SetValue(chromedp.CSS("#token"), *out.ParticipantToken.Token),
+			chromedp.Click(chromedp.CSS("#join")))
+	}
+	alice := b.tab(t, "alice", true)
+	bob := b.tab(t, "bob", false)
+	join(alice, "alice", "?simulcast=1")
+	join(bob, "bob", "")
+
+	poll[bool](t, bob, 30*time.Second, "alice's video", tileReadyJS("alice"))
+	layers := poll[[]string](t, alice, 15*time.Second, "two or more layers sending", `(async () => {
+		const rids = [];
+		(await window.stagecast.stage.publisherConnection.getStats()).forEach(r => {
+			if (r.type === "outbound-rtp" && r.kind === "video" && r.rid && r.framesEncoded > 0) rids.push(r.rid);
+		});
+		return rids.length >= 2 && rids.sort();
+	})()`)
+	t.Logf("alice sends layers %v", layers)
+	// The SFU starts a subscriber on one layer and moves up as its
+	// bandwidth estimate grows; a switch waits for a key frame, so allow a
+	// few windows for the picture to settle.
+	var m decoding
+	for range 5 {
+		m = eval[decoding](t, bob, measureJS("alice"))
+		t.Logf("bob sees alice: %dx%d, %d->%d decoded in 2 s", m.Width, m.Height, m.Decoded0, m.Decoded1)
+		if m.Decoded1-m.Decoded0 >= 10 {
+			break
+		}
+	}
+	require.GreaterOrEqual(t, m.Decoded1-m.Decoded0, 10, "alice's simulcast video keeps decoding on bob's page")
+}

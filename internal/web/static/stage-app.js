@@ -19,6 +19,8 @@ let stage = null;
 // the query string.
 const initial = new URLSearchParams(location.hash.slice(1)).get("token") || new URLSearchParams(location.search).get("token");
 if (initial) tokenInput.value = initial;
+// ?simulcast=1 publishes three video layers.
+const simulcast = new URLSearchParams(location.search).get("simulcast") === "1";
 
 function setStatus(text, isError = false) {
   statusEl.textContent = text;
@@ -107,6 +109,7 @@ async function join() {
   try {
     stage = await joinStage({
       token,
+      simulcast: simulcast,
       onLocalStream(stream) {
         const self = { participantId: claims.participantId, userId: claims.userId, attributes: claims.attributes };
         const tile = tileFor(claims.participantId, participantLabel(self) + " (you)", true);

@@ -18,6 +18,8 @@
 //     onParticipantLeft(p, reason) { ... },
 //     onDisconnected(reason) { ... },          // the stage ended for us
 //     onError(err) { ... },                    // a non-fatal problem (a failed subscribe)
+//     // publish, subscribe (booleans), localStream, media (getUserMedia
+//     // constraints), iceServers, simulcast (send three video layers)
 //   });
 //   stage.setMuted("audio", true);
 //   await stage.leave();
@@ -36,6 +38,14 @@ const SUBSCRIBE_RETRIES = 5;
 const SUBSCRIBE_RETRY_MS = 500;
 const RECONNECT_TRIES = 5;
 const RECONNECT_MS = 500;
+// Simulcast layers (options.simulcast): full, half and quarter size; the
+// SFU sends each subscriber the best layer its bandwidth allows. Browsers
+// drop the layers a small capture cannot fill.
+const SIMULCAST_ENCODINGS = [
+  { rid: "f", maxBitrate: 1500000 },
+  { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150000 },
+];
 
 /**
  * Decodes a participant token's claims (without verifying the signature;
@@ -303,7 +313,9 @@ export class Stage {
     const stream = this.localStream;
     const pc = this._newPeerConnection();
     for (const track of stream.getTracks()) {
-      pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      const init = { direction: "sendonly", streams: [stream] };
+      if (track.kind === "video" && this.options.simulcast) init.sendEncodings = SIMULCAST_ENCODINGS;
+      pc.addTransceiver(track, init);
     }
     const pub = { pc, location: null };
     this._publisher = pub;

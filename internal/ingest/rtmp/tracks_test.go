@@ -130,3 +130,28 @@ func BenchmarkAACUnit(b *testing.B) {
 		_ = c.unit(pts, frame, now)
 	}
 }
+
+// FuzzEncoderFromMetadata feeds AMF0 bodies (as an RTMP data message
+// carries them) through the metadata lookup.
+func FuzzEncoderFromMetadata(f *testing.F) {
+	seed, err := amf0.Data{"@setDataFrame", "onMetaData", amf0.ECMAArray{{Key: "encoder", Value: "Lavf59.27.100"}}}.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := amf0.Unmarshal(body)
+		if err != nil {
+			return
+		}
+		enc := encoderFromMetadata(d)
+		if len(enc) > maxEncoderLen {
+			t.Fatalf("encoder of %d bytes", len(enc))
+		}
+		for _, r := range enc {
+			if r < 0x20 || r > 0x7e {
+				t.Fatalf("non-printable %q", enc)
+			}
+		}
+	})
+}

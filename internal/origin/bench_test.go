@@ -1,14 +1,17 @@
 package origin
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,10 +208,13 @@ func TestViewerClient(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("STAGECAST_VIEWER_N"))
 	dur, _ := time.ParseDuration(os.Getenv("STAGECAST_VIEWER_DURATION"))
 	parts := os.Getenv("STAGECAST_VIEWER_PARTS") == "true"
-	tr := &http.Transport{MaxIdleConns: n + 10, MaxIdleConnsPerHost: n + 10, DisableCompression: true, IdleConnTimeout: time.Minute}
-	client := &http.Client{Transport: tr, Timeout: 15 * time.Second}
 	deadline := time.Now().Add(dur)
-	base := url[:len(url)-len("playlist.m3u8")]
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := u.Path
+	base := path[:len(path)-len("playlist.m3u8")]
 	results := make([]clientResult, n)
 	var wg sync.WaitGroup
 	// Ramp connections up over a second so the accept backlog holds.
@@ -216,7 +222,7 @@ func TestViewerClient(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			time.Sleep(time.Duration(i) * step)
-			viewer(client, url, base, parts, deadline, &results[i])
+			viewer(u.Host, path, base, parts, deadline, &results[i])
 		})
 	}
 	wg.Wait()
@@ -264,34 +270,104 @@ func nextPart(body []byte) (name string, msn, idx int64, ok bool) {
 	return name, msn, idx, err1 == nil && err2 == nil
 }
 
-func viewer(client *http.Client, url, base string, parts bool, deadline time.Time, res *clientResult) {
-	fetch := func(u string) ([]byte, bool) {
-		res.Requests++
-		r, err := client.Get(u)
+// leanConn is a minimal HTTP/1.1 keep-alive client: the benchmark's
+// viewers share the machine with the server, so they must cost little.
+type leanConn struct {
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
+	req  []byte
+	body []byte
+}
+
+// get fetches path and returns the status and the body (valid until the
+// next call).
+func (l *leanConn) get(path string) (int, []byte, error) {
+	if l.c == nil {
+		c, err := net.Dial("tcp", l.addr)
 		if err != nil {
-			res.Errors++
-			return nil, false
+			return 0, nil, err
 		}
-		defer r.Body.Close()
-		b, err := io.ReadAll(r.Body)
-		if err != nil || r.StatusCode != 200 {
+		l.c, l.br = c, bufio.NewReaderSize(c, 64<<10)
+	}
+	l.req = append(l.req[:0], "GET "...)
+	l.req = append(l.req, path...)
+	l.req = append(l.req, " HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\n\r\n"...)
+	_ = l.c.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := l.c.Write(l.req); err != nil {
+		l.close()
+		return 0, nil, err
+	}
+	status, n := 0, -1
+	for {
+		line, err := l.br.ReadSlice('\n')
+		if err != nil {
+			l.close()
+			return 0, nil, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		if status == 0 {
+			if len(line) < 12 {
+				l.close()
+				return 0, nil, fmt.Errorf("bad status line %q", line)
+			}
+			status, _ = strconv.Atoi(string(line[9:12]))
+			continue
+		}
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+			n, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if n < 0 {
+		l.close()
+		return 0, nil, fmt.Errorf("no content length")
+	}
+	if cap(l.body) < n {
+		l.body = make([]byte, n)
+	}
+	l.body = l.body[:n]
+	if _, err := io.ReadFull(l.br, l.body); err != nil {
+		l.close()
+		return 0, nil, err
+	}
+	return status, l.body, nil
+}
+
+func (l *leanConn) close() {
+	if l.c != nil {
+		_ = l.c.Close()
+		l.c = nil
+	}
+}
+
+func viewer(addr, path, base string, parts bool, deadline time.Time, res *clientResult) {
+	lc := &leanConn{addr: addr}
+	defer lc.close()
+	fetch := func(p string) ([]byte, bool) {
+		res.Requests++
+		code, b, err := lc.get(p)
+		if err != nil || code != 200 {
 			res.Errors++
 			if res.Codes == nil {
 				res.Codes = map[int]int{}
 			}
-			res.Codes[r.StatusCode]++
+			res.Codes[code]++
 			if os.Getenv("STAGECAST_VIEWER_DEBUG") != "" {
-				fmt.Fprintf(os.Stderr, "%d %s %s\n", r.StatusCode, u, b)
+				fmt.Fprintf(os.Stderr, "%d %s %v %s\n", code, p, err, b)
 			}
 			return nil, false
 		}
 		return b, true
 	}
-	body, ok := fetch(url)
+	body, ok := fetch(path)
+	var q, hint []byte
 	for time.Now().Before(deadline) {
 		if !ok {
 			time.Sleep(100 * time.Millisecond)
-			body, ok = fetch(url)
+			body, ok = fetch(path)
 			continue
 		}
 		name, msn, idx, hok := nextPart(body)
@@ -299,15 +375,24 @@ func viewer(client *http.Client, url, base string, parts bool, deadline time.Tim
 			ok = false
 			continue
 		}
-		body, ok = fetch(fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", url, msn, idx))
+		q = append(q[:0], path...)
+		q = append(q, "?_HLS_msn="...)
+		q = strconv.AppendInt(q, msn, 10)
+		q = append(q, "&_HLS_part="...)
+		q = strconv.AppendInt(q, idx, 10)
+		body, ok = fetch(string(q))
 		if !ok {
 			continue
 		}
 		res.Recv = append(res.Recv, [3]int64{msn, idx, time.Now().UnixNano()})
 		if parts {
+			// The part fetch reuses the body buffer: keep the hint.
+			i := bytes.LastIndex(body, hintTag)
+			hint = append(hint[:0], body[max(i, 0):]...)
 			if _, pok := fetch(base + name); !pok {
 				continue
 			}
+			body = hint
 		}
 	}
 }

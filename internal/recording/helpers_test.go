@@ -245,7 +245,9 @@ type fakeThumbnailer struct{}
 
 var fakeJPEG = []byte{0xff, 0xd8, 0xff, 0xe0, 'f', 'a', 'k', 'e', 0xff, 0xd9}
 
-func (fakeThumbnailer) Thumbnails(ctx context.Context, r *stream.Reader, every time.Duration, emit func([]byte)) error {
+func (fakeThumbnailer) Thumbnails(ctx context.Context, hub *stream.Hub, every time.Duration, emit func([]byte)) error {
+	r := hub.NewReader("fake-thumbnails", 0)
+	defer r.Close()
 	var next int64 = -1
 	for {
 		select {

@@ -16,11 +16,11 @@ import (
 )
 
 // Thumbnailer turns a rendition's video into JPEG images, about one per
-// interval (package transcode implements it with ffmpeg). Thumbnails
-// returns when r's channel closes or ctx ends; emit must not be called
-// after it returns.
+// interval (FFmpegThumbnailer, over package transcode). Thumbnails reads
+// hub until ctx ends or the hub closes; emit is called from its goroutine
+// tree, one call at a time, and never after it returns.
 type Thumbnailer interface {
-	Thumbnails(ctx context.Context, r *stream.Reader, every time.Duration, emit func(jpeg []byte)) error
+	Thumbnails(ctx context.Context, hub *stream.Hub, every time.Duration, emit func(jpeg []byte)) error
 }
 
 // Config configures a Manager.

@@ -10,12 +10,11 @@ import (
 )
 
 // liveStream is one publisher's stream inside a recording: a hub reader
-// per recorded rendition (and one for thumbnails).
+// per recorded rendition.
 type liveStream struct {
 	id      string
 	plan    streamPlan
 	readers []*stream.Reader // parallel to plan.record
-	thumbR  *stream.Reader
 	ctx     context.Context
 	cancel  context.CancelFunc
 	// prev is the stream this one continues (its segmenters must finish
@@ -30,19 +29,14 @@ func newLiveStream(parent context.Context, id string, plan streamPlan, queue int
 	for _, r := range plan.record {
 		st.readers = append(st.readers, r.Hub.NewReader("recording-"+r.Name, queue))
 	}
-	if plan.thumb != nil {
-		st.thumbR = plan.thumb.rendition.Hub.NewReader("recording-thumbnails", 8)
-	}
 	return st
 }
 
-// stop detaches the readers: the segmenters flush what they have and exit.
+// stop detaches the readers (the segmenters flush what they have and
+// exit) and stops the thumbnailer.
 func (st *liveStream) stop() {
 	for _, r := range st.readers {
 		r.Close()
-	}
-	if st.thumbR != nil {
-		st.thumbR.Close()
 	}
 	st.cancel()
 }
@@ -69,7 +63,7 @@ func (rec *recording) runStream(st *liveStream, isNew bool, streamID string) {
 	}
 	if t := st.plan.thumb; t != nil && rec.m.cfg.Thumbnailer != nil {
 		wg.Go(func() {
-			err := rec.m.cfg.Thumbnailer.Thumbnails(st.ctx, st.thumbR, t.every, func(jpeg []byte) {
+			err := rec.m.cfg.Thumbnailer.Thumbnails(st.ctx, t.rendition.Hub, t.every, func(jpeg []byte) {
 				rec.offer(rec.thumbJob(t, jpeg))
 			})
 			if err != nil && !errors.Is(err, context.Canceled) {

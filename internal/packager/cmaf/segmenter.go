@@ -19,6 +19,10 @@ import (
 // key frame stay positive.
 const timelineStart = 10 * time.Second
 
+// maxTimestampJump is the largest forward step between two video (or,
+// audio-only, audio) samples that is not a discontinuity.
+const maxTimestampJump = 5 * time.Second
+
 // Options tune a Segmenter; zero fields take the rendition's store
 // options.
 type Options struct {
@@ -181,6 +185,18 @@ func (s *Segmenter) handle(u *media.Unit) error {
 	ts := s.byID[u.Track]
 	if ts == nil {
 		return nil
+	}
+	if s.started && !u.Discontinuity && ts == s.lead && ts.held != nil {
+		// A source whose clock jumps (encoder restart without a
+		// reconnect) is a discontinuity too: DTS never goes backwards
+		// and never leaps far ahead in a healthy stream.
+		d := u.DTS + ts.off - ts.held.dts
+		if d <= 0 || d > media.Ticks(maxTimestampJump, ts.t.ClockRate) {
+			s.log.Warn("timestamp jump, starting a discontinuity", "jump_ms", media.Duration(d, ts.t.ClockRate).Milliseconds())
+			c := *u
+			c.Discontinuity = true
+			u = &c
+		}
 	}
 	if s.started && u.Discontinuity {
 		if err := s.flush(); err != nil {

@@ -255,9 +255,11 @@ func TestDiscontinuity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for pass := range 2 {
+	for pass := range 3 {
 		for i, u := range src.Units {
 			c := *u
+			// Pass 1 is a reconnect (flagged); pass 2 an encoder whose
+			// clock restarted without one (timestamps jump back).
 			c.Discontinuity = pass == 1 && i == 0
 			if err := s.handle(&c); err != nil {
 				t.Fatal(err)
@@ -276,8 +278,8 @@ func TestDiscontinuity(t *testing.T) {
 		}
 		pdt = seg.ProgramDateTime
 	}
-	if disc != 1 {
-		t.Fatalf("%d segments flagged discontinuous, want 1", disc)
+	if disc != 2 {
+		t.Fatalf("%d segments flagged discontinuous, want 2", disc)
 	}
 }
 

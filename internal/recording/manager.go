@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/control"
@@ -104,6 +105,8 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	dropped atomic.Uint64
+
 	// mu guards recs, closed and the recordings' stream state (the fields
 	// marked "guarded by Manager.mu").
 	mu     sync.Mutex
@@ -137,6 +140,10 @@ func (m *Manager) Active() int {
 	defer m.mu.Unlock()
 	return len(m.recs)
 }
+
+// Dropped returns how many segments and thumbnails all recordings dropped
+// because their upload queue was full.
+func (m *Manager) Dropped() uint64 { return m.dropped.Load() }
 
 // ErrClosed is returned by StreamStarted after Close.
 var ErrClosed = errors.New("recording manager is closed")

@@ -13,6 +13,7 @@ type mediaPlaylist struct {
 	target  time.Duration
 	entries []playlistEntry
 	ended   bool
+	gap     bool // a segment was lost since the last one listed
 	// bytes and total measure the rendition's bandwidth for the master.
 	bytes int64
 	total time.Duration

@@ -95,12 +95,15 @@ func (rec *recording) upload() {
 func (rec *recording) send(j job) { rec.queue <- j }
 
 // offer queues a job unless the queue is full: a backend slower than the
-// stream loses segments rather than holding the live path.
-func (rec *recording) offer(j job) {
+// stream loses segments rather than holding the live path. It reports
+// whether the job was queued.
+func (rec *recording) offer(j job) bool {
 	select {
 	case rec.queue <- j:
+		return true
 	default:
 		n := rec.dropped.Add(1)
+		rec.m.dropped.Add(1)
 		rec.dropMu.Lock()
 		warn := time.Since(rec.lastWarn) >= dropWarnEvery
 		if warn {
@@ -110,11 +113,9 @@ func (rec *recording) offer(j job) {
 		if warn {
 			rec.log.Warn("recording storage is too slow, dropping segments", "dropped_total", n)
 		}
+		return false
 	}
 }
-
-// Dropped returns how many objects the recording dropped to a full queue.
-func (rec *recording) Dropped() uint64 { return rec.dropped.Load() }
 
 // put writes one object with retries and backoff; false when it was given
 // up (counted as a failure).
@@ -253,11 +254,11 @@ func (rec *recording) segmentJob(name, dir string, seg *segment) job {
 		seq := rec.seq[name]
 		rec.seq[name] = seq + 1
 		if !rec.put(ctx, path.Join(dir, segmentName(seq)), seg.data, "video/mp2t") {
+			p.gap = true // the next listed segment follows a hole
 			return
 		}
-		if len(p.entries) == 0 {
-			seg.discontinuity = false
-		}
+		seg.discontinuity = (seg.discontinuity || p.gap) && len(p.entries) > 0
+		p.gap = false
 		p.add(segmentName(seq), seg)
 		rec.maxDuration = max(rec.maxDuration, p.total)
 		rec.put(ctx, path.Join(dir, renditionPlaylist), p.render(), "application/vnd.apple.mpegurl")

@@ -251,6 +251,16 @@ func (s *segmenter) finish(end int64) *segment {
 	return seg
 }
 
+// markGap flags the open (or next) segment as following a gap: the
+// previous segment was lost.
+func (s *segmenter) markGap() {
+	if s.open {
+		s.curDisc = true
+	} else {
+		s.nextDisc = true
+	}
+}
+
 // flush finishes the last segment (the stream ended).
 func (s *segmenter) flush() *segment { return s.finish(s.end) }
 

@@ -64,7 +64,7 @@ func (rec *recording) runStream(st *liveStream, isNew bool, streamID string) {
 	if t := st.plan.thumb; t != nil && rec.m.cfg.Thumbnailer != nil {
 		wg.Go(func() {
 			err := rec.m.cfg.Thumbnailer.Thumbnails(st.ctx, t.rendition.Hub, t.every, func(jpeg []byte) {
-				rec.offer(rec.thumbJob(t, jpeg))
+				_ = rec.offer(rec.thumbJob(t, jpeg))
 			})
 			if err != nil && !errors.Is(err, context.Canceled) {
 				rec.log.Warn("thumbnails stopped", "rendition", t.rendition.Name, "err", err)
@@ -94,8 +94,8 @@ func (rec *recording) segment(r Rendition, rd *stream.Reader, discontinuity bool
 	failed := false
 	for u := range rd.C() {
 		seg, err := sg.push(u)
-		if seg != nil {
-			rec.offer(rec.segmentJob(r.Name, dir, seg))
+		if seg != nil && !rec.offer(rec.segmentJob(r.Name, dir, seg)) {
+			sg.markGap()
 		}
 		if err != nil && !failed {
 			failed = true // logged once; later units may still mux

@@ -132,6 +132,13 @@ func (s *Server) Run(ctx context.Context) error {
 // handle answers one connection request and, when accepted, serves it.
 func (s *Server) handle(ctx context.Context, req gosrt.ConnRequest) {
 	log := s.log.With("remote_addr", req.RemoteAddr().String())
+	defer func() {
+		// One malformed stream must not take the server down if a parser
+		// below panics.
+		if r := recover(); r != nil {
+			log.Error("connection handler panicked", "err", fmt.Sprint(r))
+		}
+	}()
 	refuse := func(code gosrt.RejectionReason, reason string) {
 		req.Reject(code)
 		log.Warn("publish refused", "reason", reason, "srt_reject", int(code))

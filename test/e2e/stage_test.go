@@ -221,4 +221,25 @@ func TestStageSimulcastPublisher(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, m.Decoded1-m.Decoded0, 10, "alice's simulcast video keeps decoding on bob's page")
+
+	// alice leaves; dave publishes from /broadcast in her tab: bob sees him,
+	// and the broadcast page subscribes to nobody.
+	alice.run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#leave")))
+	poll[bool](t, bob, 15*time.Second, "alice's tile to go", `document.querySelectorAll(".tile.remote").length === 0`)
+	out, err := s.Realtime.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{
+		StageArn: st.Stage.Arn, UserId: aws.String("dave"), Capabilities: both,
+	})
+	require.NoError(t, err)
+	alice.run(t, 20*time.Second,
+		chromedp.Navigate(s.MediaEndpoint()+"/broadcast"),
+		chromedp.WaitVisible(chromedp.CSS("#start")),
+		chromedp.SetValue(chromedp.CSS("#token"), *out.ParticipantToken.Token),
+		chromedp.Click(chromedp.CSS("#start")))
+	poll[bool](t, alice, 20*time.Second, "broadcasting", `document.getElementById("status").textContent === "Broadcasting."`)
+	poll[bool](t, bob, 30*time.Second, "dave's video", tileReadyJS("dave"))
+	require.True(t, eval[bool](t, alice, `(() => {
+		const st = window.stagecast.stage;
+		const others = [...st.participants.values()];
+		return others.length === 1 && others[0].userId === "bob" && st.peerConnectionFor(others[0].participantId) === null;
+	})()`), "the broadcaster knows bob but does not subscribe to him")
 }

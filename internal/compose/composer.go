@@ -231,6 +231,9 @@ type Stats struct {
 	RenderTime time.Duration
 	// DestDropped counts units lost to full destination queues.
 	DestDropped uint64
+	// FirstFrameDrawn maps k to the first output frame (of the first
+	// encoder) whose canvas showed k pictures.
+	FirstFrameDrawn map[int]int64
 	// Decoded counts decoded pictures per participant.
 	Decoded map[string]uint64
 }

@@ -125,6 +125,14 @@ func (c *composition) stats() Stats {
 		s.EncoderRestarts += e.restarts.Load()
 		s.Behind += e.behind.Load()
 	}
+	s.FirstFrameDrawn = map[int]int64{}
+	if len(c.encs) > 0 {
+		for k := range c.encs[0].firstDrawn {
+			if f := c.encs[0].firstDrawn[k].Load(); f >= 0 {
+				s.FirstFrameDrawn[k] = f
+			}
+		}
+	}
 	for _, r := range c.dests {
 		s.DestDropped += r.dropped.Load()
 	}
@@ -311,8 +319,9 @@ func (c *composition) relayout() {
 	c.tiles = layout.Compute(c.spec.Layout, c.w, c.h, toLayout(pubs))
 }
 
-// render draws the current tiles into cv.
-func (c *composition) render(cv *canvas.Frame, s *canvas.Scaler) {
+// render draws the current tiles into cv and returns how many show a
+// picture.
+func (c *composition) render(cv *canvas.Frame, s *canvas.Scaler) int {
 	c.mu.Lock()
 	tiles := c.tiles
 	frames := make([]*canvas.Frame, len(tiles))
@@ -324,9 +333,14 @@ func (c *composition) render(cv *canvas.Frame, s *canvas.Scaler) {
 	c.mu.Unlock()
 	bg := c.c.bg
 	cv.Fill(bg)
+	drawn := 0
 	for i, t := range tiles {
 		canvas.Draw(cv, frames[i], t.Rect, t.Fill, bg, s)
+		if frames[i] != nil {
+			drawn++
+		}
 	}
+	return drawn
 }
 
 // sleepUntil waits for t or ctx; false when ctx ended.
@@ -358,10 +372,10 @@ func (c *composition) videoClock(ctx context.Context, t0 time.Time) {
 		due := int64(float64(time.Since(t0))/period) + 1
 		n := due - emitted
 		start := time.Now()
-		c.render(cv, &s)
+		drawn := c.render(cv, &s)
 		c.renderNs.Add(int64(time.Since(start)))
 		for _, e := range c.encs {
-			e.pushVideo(buf, n)
+			e.pushVideo(buf, n, drawn)
 		}
 		emitted = due
 		c.frames.Store(emitted)

@@ -31,7 +31,12 @@ const (
 type videoFrame struct {
 	buf *[]byte
 	n   int64
+	// drawn is how many tiles show a picture.
+	drawn int
 }
+
+// maxDrawn bounds the per-count first-frame table (IVS: 12 publishers).
+const maxDrawn = 16
 
 // audioChunk is silence frames of silence followed by pcm.
 type audioChunk struct {
@@ -59,10 +64,15 @@ type encoder struct {
 	// tracks is set once the first key frame was demuxed.
 	tracks atomic.Pointer[[]media.Track]
 	// lastPTS (90 kHz) is the last video PTS delivered, for restarts.
-	lastPTS  atomic.Int64
-	units    atomic.Uint64
-	behind   atomic.Uint64 // frames the clocks could not queue
-	restarts atomic.Int64
+	lastPTS atomic.Int64
+	units   atomic.Uint64
+	// written counts frames written to the encoder: the output frame
+	// index. firstDrawn[k] is the first output frame whose canvas showed
+	// k pictures (-1 before).
+	written    atomic.Int64
+	firstDrawn [maxDrawn + 1]atomic.Int64
+	behind     atomic.Uint64 // frames the clocks could not queue
+	restarts   atomic.Int64
 }
 
 func (e *encoder) args() []string {
@@ -93,6 +103,9 @@ func (e *encoder) start(o *Options) {
 	e.video = make(chan videoFrame, encoderVideoQueue)
 	e.audio = make(chan audioChunk, encoderAudioQueue)
 	e.lastPTS.Store(-1)
+	for i := range e.firstDrawn {
+		e.firstDrawn[i].Store(-1)
+	}
 	e.proc = transcode.NewProcess(o.Transcode, transcode.Spec{
 		Name: "compose-encoder", Path: o.Transcode.FFmpeg, Args: e.args(),
 		Stdout: true, Pipes: []transcode.PipeDir{transcode.ChildReads, transcode.ChildReads},
@@ -102,11 +115,11 @@ func (e *encoder) start(o *Options) {
 
 // pushVideo queues buf (a rendered canvas) to be written n times; it never
 // blocks.
-func (e *encoder) pushVideo(canvasBytes []byte, n int64) {
+func (e *encoder) pushVideo(canvasBytes []byte, n int64, drawn int) {
 	bp := e.pool.Get().(*[]byte)
 	*bp = append((*bp)[:0], canvasBytes...)
 	select {
-	case e.video <- videoFrame{buf: bp, n: n + e.pendingV}:
+	case e.video <- videoFrame{buf: bp, n: n + e.pendingV, drawn: min(drawn, maxDrawn)}:
 		e.pendingV = 0
 	default:
 		e.pendingV += n
@@ -154,7 +167,9 @@ func (e *encoder) attach(ctx context.Context, io *transcode.Pipes) error {
 					e.pool.Put(last)
 				}
 				last = f.buf
+				e.firstDrawn[f.drawn].CompareAndSwap(-1, e.written.Load())
 				for range f.n {
+					e.written.Add(1)
 					if _, err := vout.Write(*f.buf); err != nil {
 						return
 					}

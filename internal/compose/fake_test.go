@@ -18,10 +18,10 @@ func (h hubSource) Tracks() []media.Track { return h.tracks }
 
 // fakeStages is a stage whose publishers the test sets.
 type fakeStages struct {
-	mu      sync.Mutex
-	hubs    map[string]*stream.Hub
-	pubs    []Publisher
-	watches []chan []Publisher
+	mu          sync.Mutex
+	hubs        map[string]*stream.Hub
+	pubs        []Publisher
+	watches     []chan []Publisher
 	keyRequests int
 }
 

@@ -51,6 +51,11 @@ func makeClip(t testing.TB, colour string, freq, seconds, w, h int) *clip {
 	if err != nil {
 		t.Fatalf("ffmpeg: %v %s", err, out)
 	}
+	return loadClip(t, path, w, h, seconds)
+}
+
+// loadClip demuxes an H.264 + Opus MPEG-TS file into units.
+func loadClip(t testing.TB, path string, w, h, seconds int) *clip {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -244,27 +249,18 @@ func TestComposeFFmpeg(t *testing.T) {
 		}
 		return n
 	}
-	// Output frame k is the canvas the clock rendered at k/30 s; the
-	// encoder may lag, so positions are taken from the clock's counter.
-	decodedAt := func(ids ...string) int64 {
-		var f int64
-		waitForT(t, 30*time.Second, func() bool {
+	// The encoder may lag behind the clock on a loaded machine: wait
+	// until the output holds a second of each layout.
+	shown := func(k int) {
+		waitForT(t, 50*time.Second, func() bool {
 			st, _ := comp.Stats(arn)
-			for _, id := range ids {
-				if st.Decoded[id] == 0 {
-					return false
-				}
-			}
-			f = st.Frames
-			return true
+			f, ok := st.FirstFrameDrawn[k]
+			return ok && int64(videoUnits()) >= f+30
 		})
-		return f
 	}
-	twoAt := decodedAt("a", "b")
-	waitForT(t, 30*time.Second, func() bool { st, _ := comp.Stats(arn); return st.Frames >= twoAt+60 })
+	shown(2)
 	stages.set([]Publisher{{ParticipantID: "a", Joined: 1}, {ParticipantID: "b", Joined: 2}, {ParticipantID: "c", Joined: 3}}, nil)
-	threeAt := decodedAt("a", "b", "c")
-	waitForT(t, 40*time.Second, func() bool { return int64(videoUnits()) >= threeAt+60 })
+	shown(3)
 	st, _ := comp.Stats(arn)
 	if err := comp.Stop(ctx, arn); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -82,8 +83,13 @@ type signedReceiver struct {
 }
 
 func newSignedReceiver(t *testing.T, secret string) *signedReceiver {
+	return newSignedReceiverOn(t, secret, nil)
+}
+
+// newSignedReceiverOn serves on ln (nil: a new 127.0.0.1 port).
+func newSignedReceiverOn(t *testing.T, secret string, ln net.Listener) *signedReceiver {
 	r := &signedReceiver{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -100,6 +106,11 @@ func newSignedReceiver(t *testing.T, secret string) *signedReceiver {
 		}
 		r.events = append(r.events, e)
 	}))
+	if ln != nil {
+		r.srv.Listener.Close()
+		r.srv.Listener = ln
+	}
+	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	return r
 }
@@ -246,12 +257,13 @@ func TestRulesAdminAPI(t *testing.T) {
 	n.Events.Publish(ctx, "Custom", nil, map[string]any{"k": "v"})
 	require.Eventually(t, func() bool { evs, _ := recv.got(); return len(evs) == 1 }, 20*time.Second, 20*time.Millisecond)
 
-	list, err := c.List(ctx)
-	require.NoError(t, err)
-	require.Len(t, list, 2)
+	var list []admin.RuleInfo
+	require.Eventually(t, func() bool {
+		list, err = c.List(ctx)
+		return err == nil && len(list) == 2 && list[0].Stats.Targets[0].Delivered == 1
+	}, 20*time.Second, 20*time.Millisecond, "the delivery is counted")
 	require.Equal(t, "api-hook", list[0].Rule.Name)
 	require.Equal(t, "[REDACTED]", list[0].Rule.Targets[0].Webhook.Secret)
-	require.Equal(t, int64(1), list[0].Stats.Targets[0].Delivered)
 	require.Equal(t, events.OriginConfig, list[1].Rule.Origin)
 
 	// The config webhook cannot be reached: its event ends in dead letters.
@@ -382,4 +394,53 @@ events:
 	_, err = config.Load([]string{"--config", file}, func(string) string { return "" })
 	require.ErrorContains(t, err, "events.webhooks[0].secret must not be empty")
 	require.ErrorContains(t, err, "events.rules[1].event_pattern: invalid event pattern: detail.n[0].numeric")
+}
+
+// TestServerRestartResumesPendingDeliveries stops the whole node while its
+// webhook receiver is down and starts it again on the same data directory:
+// the receiver, once up, gets every event exactly once.
+func TestServerRestartResumesPendingDeliveries(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // receiver down
+	cfgMod := func(c *config.Config) {
+		c.Events.Retry = config.EventsRetry{MaxAttempts: 100, Base: 20 * time.Millisecond, Max: 50 * time.Millisecond}
+		c.Events.Webhooks = []config.EventWebhook{{URL: "http://" + addr + "/hook", Secret: "restart"}}
+	}
+	n := startEventsNode(t, dir, cfgMod)
+	const count = 5
+	for i := range count {
+		n.Events.Publish(context.Background(), "Restart Test", nil, map[string]any{"i": i})
+	}
+	require.Eventually(t, func() bool {
+		s, err := n.EventBus.Stats("webhook-1")
+		return err == nil && s.Pending == count && s.Targets[0].Failed >= count
+	}, 20*time.Second, 20*time.Millisecond)
+	n.stop()
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot rebind %s: %v", addr, err)
+	}
+	recv := newSignedReceiverOn(t, "restart", ln)
+
+	n2 := startEventsNode(t, dir, cfgMod)
+	require.Eventually(t, func() bool {
+		s, _ := n2.EventBus.Stats("webhook-1")
+		return s.Pending == 0 && s.Targets[0].Delivered == count
+	}, 20*time.Second, 20*time.Millisecond)
+	evs, bad := recv.got()
+	require.Zero(t, bad)
+	seen := map[string]int{}
+	for _, e := range evs {
+		require.Equal(t, "Restart Test", e.DetailType)
+		seen[e.ID]++
+	}
+	require.Len(t, seen, count)
+	for id, c := range seen {
+		require.Equal(t, 1, c, "event %s", id)
+	}
 }

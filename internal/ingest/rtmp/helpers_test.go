@@ -169,7 +169,7 @@ func (s *fakeSession) waitClosed(t *testing.T, within time.Duration) error {
 	return s.closeErr
 }
 
-func waitSession(t *testing.T, f *fakeSink, within time.Duration) *fakeSession {
+func waitSession(t testing.TB, f *fakeSink, within time.Duration) *fakeSession {
 	t.Helper()
 	select {
 	case s := <-f.newSess:

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -443,4 +444,63 @@ func TestServerRestartResumesPendingDeliveries(t *testing.T) {
 	for id, c := range seen {
 		require.Equal(t, 1, c, "event %s", id)
 	}
+}
+
+// TestStreamStateChangeReachesConfigWebhook is the issue's case: ffmpeg
+// publishes to a channel over RTMP and the "IVS Stream State Change"
+// events reach the webhook from the config file, signed.
+func TestStreamStateChangeReachesConfigWebhook(t *testing.T) {
+	t.Parallel()
+	const ffmpeg = "/usr/bin/ffmpeg"
+	if _, err := os.Stat(ffmpeg); err != nil {
+		t.Skipf("needs %s: %v", ffmpeg, err)
+	}
+	recv := newSignedReceiver(t, "stream-secret")
+	n := startEventsNode(t, t.TempDir(), func(c *config.Config) {
+		c.Events.Webhooks = []config.EventWebhook{{URL: recv.srv.URL, Secret: "stream-secret",
+			EventPattern: `{"detail-type":["IVS Stream State Change"]}`}}
+	})
+	ctx := context.Background()
+	ch, err := n.IVS.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("webhooked")})
+	require.NoError(t, err)
+
+	fctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(fctx, ffmpeg, "-hide_banner", "-loglevel", "error", "-re",
+		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+		"-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "60",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-f", "flv", n.Identity.RTMPURL()+*ch.StreamKey.Value)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = cmd.Wait() })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if t.Failed() {
+			t.Logf("ffmpeg: %s", stderr.String())
+		}
+	})
+
+	var start events.Event
+	require.Eventually(t, func() bool {
+		evs, _ := recv.got()
+		for _, e := range evs {
+			var d map[string]any
+			if json.Unmarshal(e.Detail, &d) == nil && d["event_name"] == "Stream Start" {
+				start = e
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "Stream Start reaches the webhook")
+	require.Equal(t, []string{*ch.Channel.Arn}, start.Resources)
+	require.Equal(t, "aws.ivs", start.Source)
+	var d map[string]any
+	require.NoError(t, json.Unmarshal(start.Detail, &d))
+	require.Equal(t, "webhooked", d["channel_name"])
+	require.NotEmpty(t, d["stream_id"])
+	_, bad := recv.got()
+	require.Zero(t, bad, "every request carries a valid signature")
 }

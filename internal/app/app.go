@@ -124,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 			return nil, err
 		}
 	}
+	a.cfg.AccountID = cfg.AccountID
 	if a.Store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, dbFile)); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

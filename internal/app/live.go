@@ -81,43 +81,8 @@ func (a *App) wireLive(ctx context.Context) error {
 
 func (a *App) recordingConfig() recording.Config {
 	rc := recording.ConfigFrom(a.cfg.Recording, a.cfg.DataDir)
-	rc.Thumbnailer = thumbnails{a: a}
+	rc.Thumbnailer = recording.FFmpegThumbnailer{Transcode: a.cfg.Transcode, Log: obs.Component(a.log, "thumbnails")}
 	return rc
-}
-
-// thumbnails adapts transcode.Thumbnailer (one ffmpeg reading a hub) to
-// the recorder's reader-based interface.
-type thumbnails struct{ a *App }
-
-func (t thumbnails) Thumbnails(ctx context.Context, r *stream.Reader, every time.Duration, emit func([]byte)) error {
-	hub := stream.NewHub(r.Tracks(), nil)
-	th, err := transcode.NewThumbnailer(t.a.cfg.Transcode, hub, transcode.ThumbnailConfig{Interval: every},
-		func(tn transcode.Thumbnail) { emit(tn.JPEG) }, obs.Component(t.a.log, "thumbnails"))
-	if err != nil {
-		hub.Close()
-		return err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer hub.Close()
-		for {
-			select {
-			case u, ok := <-r.C():
-				if !ok {
-					return
-				}
-				hub.Write(u)
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
-	err = th.Run(ctx)
-	cancel()
-	wg.Wait()
-	return err
 }
 
 // pipeline is what one stream session feeds: the ladder (when the channel

@@ -500,3 +500,74 @@ func TestStandardChannelLadder(t *testing.T) {
 	}
 	require.Equal(t, want, got)
 }
+
+func TestChannelRecordingLocal(t *testing.T) {
+	dbgDir := os.Getenv("RECDBG")
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed (make test installs it)")
+	}
+	srv := testutil.Start(t, dbgDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rc, err := srv.IVS.CreateRecordingConfiguration(ctx, &ivs.CreateRecordingConfigurationInput{
+		Name: aws.String("rec"),
+		DestinationConfiguration: &types.DestinationConfiguration{S3: &types.S3DestinationConfiguration{BucketName: aws.String("my-bucket")}},
+		ThumbnailConfiguration:   &types.ThumbnailConfiguration{RecordingMode: types.RecordingModeInterval, TargetIntervalSeconds: aws.Int64(1)},
+	})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		got, err := srv.IVS.GetRecordingConfiguration(ctx, &ivs.GetRecordingConfigurationInput{Arn: rc.RecordingConfiguration.Arn})
+		return err == nil && got.RecordingConfiguration.State == types.RecordingConfigurationStateActive
+	}, 10*time.Second, 100*time.Millisecond)
+	ch := createChannel(t, srv, &ivs.CreateChannelInput{Name: aws.String("recorded"), Type: types.ChannelTypeBasicChannelType,
+		RecordingConfigurationArn: rc.RecordingConfiguration.Arn})
+	require.NoError(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 9*time.Second))
+
+	bucket := filepath.Join(srv.DataDir, "recordings", "my-bucket")
+	var ended string
+	require.Eventually(t, func() bool {
+		m, _ := filepath.Glob(filepath.Join(bucket, "ivs", "v1", "*", "*", "*", "*", "*", "*", "*", "*", "events", "recording-ended.json"))
+		if len(m) == 1 {
+			ended = m[0]
+		}
+		return ended != ""
+	}, 40*time.Second, 250*time.Millisecond, "recording-ended.json after the reconnect window")
+	root := filepath.Dir(filepath.Dir(ended))
+	rel, err := filepath.Rel(bucket, root)
+	require.NoError(t, err)
+	parts := strings.Split(rel, string(filepath.Separator))
+	require.Equal(t, []string{"ivs", "v1", srv.Config().AccountID}, parts[:3])
+	require.Equal(t, strings.TrimPrefix(*ch.Channel.Arn, "arn:aws:ivs:us-east-1:"+srv.Config().AccountID+":channel/"), parts[3])
+	require.FileExists(t, filepath.Join(root, "events", "recording-started.json"))
+	var meta struct {
+		RecordingStatus string `json:"recording_status"`
+		ChannelARN      string `json:"channel_arn"`
+		Media           struct {
+			HLS struct {
+				DurationMS int64  `json:"duration_ms"`
+				Path       string `json:"path"`
+				Playlist   string `json:"playlist"`
+			} `json:"hls"`
+		} `json:"media"`
+	}
+	raw, err := os.ReadFile(ended)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &meta))
+	require.Equal(t, "RECORDING_ENDED", meta.RecordingStatus)
+	require.Equal(t, *ch.Channel.Arn, meta.ChannelARN)
+	require.Greater(t, meta.Media.HLS.DurationMS, int64(5000))
+	master := filepath.Join(root, meta.Media.HLS.Path, meta.Media.HLS.Playlist)
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", master, "-f", "null", "-").CombinedOutput()
+	require.NoError(t, err, "the recording plays: %s", out)
+	segs, _ := filepath.Glob(filepath.Join(root, meta.Media.HLS.Path, "*", "*.ts"))
+	require.NotEmpty(t, segs)
+	for _, s := range segs {
+		out, err := exec.Command("ffmpeg", "-v", "error", "-xerror", "-i", s, "-f", "null", "-").CombinedOutput()
+		require.NoError(t, err, "segment %s decodes cleanly: %s", s, out)
+	}
+	thumbs, _ := filepath.Glob(filepath.Join(root, "media", "thumbnails", "*", "*.jpg"))
+	if len(thumbs) == 0 {
+		thumbs, _ = filepath.Glob(filepath.Join(root, "media", "thumbnails", "*.jpg"))
+	}
+	require.NotEmpty(t, thumbs, "thumbnails at the configured interval")
+}

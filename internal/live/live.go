@@ -35,6 +35,7 @@ const starvingAfter = 2 * time.Second
 // (*channels.Service satisfies it).
 type Channels interface {
 	ChannelForStreamKey(ctx context.Context, value string) (*ivsapi.Channel, error)
+	GetChannel(ctx context.Context, in *ivsapi.GetChannelRequest) (*ivsapi.GetChannelResponse, error)
 	RecordStreamSession(ctx context.Context, channelARN string, doc *channels.StreamSessionDoc) error
 }
 
@@ -180,6 +181,22 @@ func (m *Manager) Publish(ctx context.Context, req ingest.Request) (ingest.Sessi
 	if err != nil {
 		return nil, err
 	}
+	return m.admit(ctx, ch, req)
+}
+
+// PublishInternal makes media produced inside Stagecast (a composition)
+// the live stream of channelARN, without a stream key. The same rules as
+// for an external publisher apply: a channel that is already live answers
+// ingest.ErrChannelBusy.
+func (m *Manager) PublishInternal(ctx context.Context, channelARN string, tracks []media.Track) (ingest.Session, error) {
+	out, err := m.cfg.Channels.GetChannel(ctx, &ivsapi.GetChannelRequest{Arn: &channelARN})
+	if err != nil {
+		return nil, err
+	}
+	return m.admit(ctx, out.Channel, ingest.Request{Protocol: ingest.Internal, RemoteAddr: "composition", Tracks: tracks, Encoder: "stagecast composition"})
+}
+
+func (m *Manager) admit(ctx context.Context, ch *ivsapi.Channel, req ingest.Request) (ingest.Session, error) {
 	arn := deref(ch.Arn)
 	if err := checkTracks(ch, req.Tracks); err != nil {
 		m.publish(ctx, EventStreamFailure, ch, "", map[string]any{"reason": err.Error()})

@@ -259,3 +259,19 @@ func TestShutdownEndsSessions(t *testing.T) {
 	_, err := f.m.Publish(context.Background(), ingest.Request{StreamKey: auth.Secret(f.key), Tracks: tracks})
 	require.Error(t, err)
 }
+
+func TestPublishInternal(t *testing.T) {
+	f := setup(t, 0, "BASIC")
+	s, err := f.m.PublishInternal(context.Background(), *f.ch.Arn, tracks)
+	require.NoError(t, err)
+	pl := <-f.pls
+	send(s, 0, 1)
+	<-pl.units
+	require.True(t, f.m.IsLive(*f.ch.Arn))
+	_, err = f.m.PublishInternal(context.Background(), *f.ch.Arn, tracks)
+	require.ErrorIs(t, err, ingest.ErrChannelBusy)
+	_, err = f.m.PublishInternal(context.Background(), *f.ch.Arn+"x", tracks)
+	var nf *model.NotFoundError
+	require.ErrorAs(t, err, &nf)
+	s.Close(nil)
+}

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	rttypes "github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
+	pwebrtc "github.com/pion/webrtc/v4"
+	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stagecast/stagecast/internal/app"
@@ -30,6 +32,7 @@ import (
 	"github.com/stagecast/stagecast/internal/events/admin"
 	"github.com/stagecast/stagecast/internal/obs"
 	"github.com/stagecast/stagecast/internal/testutil"
+	"github.com/stagecast/stagecast/internal/webrtc/loadgen"
 )
 
 // eventsNode is a whole node started with a modified config (testutil.Start
@@ -503,4 +506,91 @@ func TestStreamStateChangeReachesConfigWebhook(t *testing.T) {
 	require.NotEmpty(t, d["stream_id"])
 	_, bad := recv.got()
 	require.Zero(t, bad, "every request carries a valid signature")
+}
+
+// TestSeedRuleWithRealParticipant is the seed end to end with zero API
+// calls for the rule: a WHIP participant publishes, the SFU emits "IVS
+// Stage Update"/"Participant Published", and the config rule starts one
+// composition of that stage session into the channel.
+func TestSeedRuleWithRealParticipant(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	first := startEventsNode(t, dir, nil)
+	ch, err := first.IVS.CreateChannel(c, &ivs.CreateChannelInput{Name: aws.String("seed-out")})
+	require.NoError(t, err)
+	first.stop()
+
+	n := startEventsNode(t, dir, func(cfg *config.Config) {
+		cfg.Events.Rules = []config.EventRule{{
+			Name: "seed-lambda",
+			EventPattern: map[string]any{"source": []any{"aws.ivs"}, "detail-type": []any{"IVS Stage Update"},
+				"detail": map[string]any{"event_name": []any{"Participant Published"}}},
+			StartComposition: &config.EventStartComposition{DestinationChannelArn: *ch.Channel.Arn},
+		}}
+	})
+	stageUpdates := n.EventBus.Subscribe("test", 64)
+	st, err := n.Realtime.CreateStage(c, &ivsrealtime.CreateStageInput{Name: aws.String("seed")})
+	require.NoError(t, err)
+	tok, err := n.Realtime.CreateParticipantToken(c, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Stage.Arn, UserId: aws.String("user-1")})
+	require.NoError(t, err)
+	video, err := pwebrtc.NewTrackLocalStaticSample(pwebrtc.RTPCodecCapability{MimeType: pwebrtc.MimeTypeVP8}, "video", "user-1")
+	require.NoError(t, err)
+	cl := &loadgen.Client{Base: n.MediaEndpoint(), Token: aws.ToString(tok.ParticipantToken.Token)}
+	peer, err := cl.Publish(c, video)
+	require.NoError(t, err)
+	require.NoError(t, peer.WaitConnected(c))
+	feedCtx, stopFeed := context.WithCancel(c)
+	var feedWG sync.WaitGroup
+	feedWG.Go(func() {
+		tick := time.NewTicker(time.Second / 30)
+		defer tick.Stop()
+		for {
+			select {
+			case <-feedCtx.Done():
+				return
+			case <-tick.C:
+				_ = video.WriteSample(pmedia.Sample{Data: make([]byte, 200), Duration: time.Second / 30})
+			}
+		}
+	})
+	defer func() { stopFeed(); feedWG.Wait(); _ = peer.Close(context.Background()) }()
+
+	var published events.Event
+	require.Eventually(t, func() bool {
+		for {
+			select {
+			case e := <-stageUpdates.C():
+				if e.DetailType == "IVS Stage Update" && strings.Contains(string(e.Detail), `"Participant Published"`) {
+					published = e
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	}, 30*time.Second, 20*time.Millisecond, "the SFU emits Participant Published")
+	var detail struct {
+		SessionID string `json:"session_id"`
+	}
+	require.NoError(t, json.Unmarshal(published.Detail, &detail))
+	require.Equal(t, []string{*st.Stage.Arn}, published.Resources)
+
+	var comps []rttypes.CompositionSummary
+	require.Eventually(t, func() bool {
+		list, err := n.Realtime.ListCompositions(c, &ivsrealtime.ListCompositionsInput{FilterByStageArn: st.Stage.Arn})
+		if err != nil {
+			return false
+		}
+		comps = list.Compositions
+		return len(comps) == 1
+	}, 30*time.Second, 50*time.Millisecond, "the rule starts a composition")
+	got, err := n.Realtime.GetComposition(c, &ivsrealtime.GetCompositionInput{Arn: comps[0].Arn})
+	require.NoError(t, err)
+	require.Equal(t, *ch.Channel.Arn, *got.Composition.Destinations[0].Configuration.Channel.ChannelArn)
+	require.NotEmpty(t, detail.SessionID)
+	s, err := n.EventBus.Stats("seed-lambda")
+	require.NoError(t, err)
+	require.Zero(t, s.Targets[0].DeadLettered)
 }

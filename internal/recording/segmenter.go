@@ -265,4 +265,4 @@ func (s *segmenter) markGap() {
 func (s *segmenter) flush() *segment { return s.finish(s.end) }
 
 // timelineEnd is where the next stream of the recording continues.
-func (s *segmenter) timelineEnd() int64 { return s.end + s.frameDur }
+func (s *segmenter) timelineEnd() int64 { return s.end }

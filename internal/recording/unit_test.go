@@ -1,0 +1,148 @@
+package recording
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/model/ivsapi"
+	"github.com/stagecast/stagecast/internal/stream"
+)
+
+func TestKeyPrefixFollowsIVS(t *testing.T) {
+	t.Parallel()
+	got := KeyPrefix("123456789012", "AsXego4U6tnj", time.Date(2020, 6, 23, 20, 12, 5, 0, time.UTC), "j8Z9O91ndcVs")
+	if want := "ivs/v1/123456789012/AsXego4U6tnj/2020/6/23/20/12/j8Z9O91ndcVs"; got != want {
+		t.Fatalf("%s, want %s (the IVS documentation's example)", got, want)
+	}
+	// The time is UTC whatever the zone of the clock.
+	cet := time.FixedZone("CET", 3600)
+	if got := KeyPrefix("1", "c", time.Date(2021, 1, 1, 0, 30, 0, 0, cet), "r"); got != "ivs/v1/1/c/2020/12/31/23/30/r" {
+		t.Fatalf("%s", got)
+	}
+}
+
+func TestMediaPlaylistRendering(t *testing.T) {
+	t.Parallel()
+	p := &mediaPlaylist{target: 2 * time.Second}
+	p.add("0.ts", &segment{data: make([]byte, 1000), duration: 2 * time.Second})
+	p.add("1.ts", &segment{data: make([]byte, 1000), duration: 2500 * time.Millisecond})
+	p.add("2.ts", &segment{data: make([]byte, 1000), duration: 3600 * time.Millisecond, discontinuity: true})
+	live := string(p.render())
+	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n" +
+		"#EXTINF:2.000,\n0.ts\n#EXTINF:2.500,\n1.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:3.600,\n2.ts\n"
+	if live != want {
+		t.Fatalf("live playlist:\n%s\nwant:\n%s", live, want)
+	}
+	p.ended = true
+	ended := string(p.render())
+	if !strings.HasSuffix(ended, "2.ts\n#EXT-X-ENDLIST\n") || !strings.Contains(ended, "#EXT-X-PLAYLIST-TYPE:VOD\n") {
+		t.Fatalf("ended playlist:\n%s", ended)
+	}
+	m := string(renderMaster([]variant{{path: "720p30", width: 1280, height: 720, bandwidth: 3000000, codecs: "avc1.64001f,mp4a.40.2"}, {path: "160p30"}}))
+	if !strings.Contains(m, "#EXT-X-STREAM-INF:BANDWIDTH=3000000,RESOLUTION=1280x720,CODECS=\"avc1.64001f,mp4a.40.2\"\n720p30/playlist.m3u8\n") ||
+		!strings.Contains(m, "#EXT-X-STREAM-INF:BANDWIDTH=1\n160p30/playlist.m3u8\n") {
+		t.Fatalf("master:\n%s", m)
+	}
+}
+
+func TestPlanStreamSelectsRenditionsAndThumbnails(t *testing.T) {
+	t.Parallel()
+	hub := stream.NewHub(nil, nil)
+	ladder := []Rendition{{Name: "1080p60", Height: 1080, Hub: hub}, {Name: "720p60", Height: 720, Hub: hub},
+		{Name: "720p30", Height: 720, Hub: hub}, {Name: "480p30", Height: 480, Hub: hub}, {Name: "160p30", Height: 160, Hub: hub}}
+	s := func(v string) *string { return &v }
+	names := func(rs []Rendition) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	cases := []struct {
+		name       string
+		sel        string
+		classes    []string
+		thumb      *ivsapi.ThumbnailConfiguration
+		want       []string
+		wantThumb  string
+		sequential bool
+		latest     bool
+	}{
+		{"all, default thumbnails from the source", "ALL", nil, nil,
+			[]string{"1080p60", "720p60", "720p30", "480p30", "160p30"}, "1080p60", true, false},
+		{"none records thumbnails only", "NONE", nil, nil, nil, "1080p60", true, false},
+		{"custom classes", "CUSTOM", []string{"LOWEST_RESOLUTION", "HD", "SD"}, nil, []string{"720p60", "480p30", "160p30"}, "1080p60", true, false},
+		{"custom with a class the ladder lacks", "CUSTOM", []string{"FULL_HD", "FULL_HD"}, nil, []string{"1080p60"}, "1080p60", true, false},
+		{"thumbnails disabled", "ALL", nil, &ivsapi.ThumbnailConfiguration{RecordingMode: s("DISABLED")},
+			[]string{"1080p60", "720p60", "720p30", "480p30", "160p30"}, "", false, false},
+		{"thumbnails at SD, latest only", "NONE", nil, &ivsapi.ThumbnailConfiguration{Resolution: s("SD"), Storage: []string{"LATEST"}},
+			nil, "480p30", false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rc := &ivsapi.RecordingConfiguration{RenditionConfiguration: &ivsapi.RenditionConfiguration{RenditionSelection: &c.sel, Renditions: c.classes},
+				ThumbnailConfiguration: c.thumb}
+			p := planStream(rc, ladder)
+			if got := names(p.record); !slices.Equal(got, c.want) {
+				t.Errorf("recorded %v, want %v", got, c.want)
+			}
+			if c.wantThumb == "" {
+				if p.thumb != nil {
+					t.Errorf("thumbnails from %s, want none", p.thumb.rendition.Name)
+				}
+				return
+			}
+			if p.thumb == nil || p.thumb.rendition.Name != c.wantThumb || p.thumb.sequential != c.sequential || p.thumb.latest != c.latest {
+				t.Errorf("thumbnails %+v, want %s sequential %v latest %v", p.thumb, c.wantThumb, c.sequential, c.latest)
+			}
+		})
+	}
+}
+
+func TestSegmenterCutsAtKeyFramesAfterTarget(t *testing.T) {
+	t.Parallel()
+	tracks := []media.Track{{ID: 0, Kind: media.Video, Codec: media.H264, ClockRate: 90000,
+		SPS: []byte{0x67, 0x42, 0xc0, 0x1e}, PPS: []byte{0x68, 0xce}}}
+	sg, err := newSegmenter(tracks, 2*time.Second, timelineStart, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var segs []*segment
+	// 10 s at 10 fps with a key frame every 1.5 s; leading non-key frames
+	// (before the first key frame) are skipped.
+	for i := -3; i < 100; i++ {
+		key := i >= 0 && i%15 == 0
+		nal := []byte{0x41, 0x9a}
+		if key {
+			nal = []byte{0x65, 0x88}
+		}
+		seg, err := sg.push(&media.Unit{Track: 0, PTS: int64(i) * 9000, DTS: int64(i) * 9000, Key: key, NALUs: [][]byte{nal}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seg != nil {
+			segs = append(segs, seg)
+		}
+	}
+	segs = append(segs, sg.flush())
+	var durs []time.Duration
+	for _, s := range segs {
+		durs = append(durs, s.duration)
+		if len(s.data)%188 != 0 || s.data[0] != 0x47 {
+			t.Errorf("segment is not whole TS packets")
+		}
+	}
+	want := []time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second, time.Second}
+	if !slices.Equal(durs, want) {
+		t.Fatalf("segment durations %v, want %v (cut at the first key frame at or after 2 s)", durs, want)
+	}
+	if end := sg.timelineEnd(); end != timelineStart+100*9000 {
+		t.Errorf("timeline end %d, want %d", end, timelineStart+100*9000)
+	}
+	if _, err := newSegmenter([]media.Track{{Kind: media.Audio, Codec: media.Opus}}, time.Second, 0, false); err == nil {
+		t.Error("a stream with nothing recordable was accepted")
+	}
+}

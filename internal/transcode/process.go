@@ -127,6 +127,7 @@ type Process struct {
 	log  *slog.Logger
 
 	starts atomic.Int64
+	cpu    atomic.Int64 // children's user+system time, all incarnations
 
 	// mu guards cur, the running child (nil between incarnations).
 	mu  sync.Mutex
@@ -157,6 +158,10 @@ func NewProcess(cfg config.Transcode, spec Spec, log *slog.Logger) *Process {
 	}
 	return &Process{spec: spec, cfg: cfg, log: log.With("process", spec.Name)}
 }
+
+// ChildCPU returns the CPU time (user + system, from rusage) of every
+// incarnation that has exited.
+func (p *Process) ChildCPU() time.Duration { return time.Duration(p.cpu.Load()) }
 
 // Starts returns how many times the child was started.
 func (p *Process) Starts() int { return int(p.starts.Load()) }
@@ -437,6 +442,7 @@ loop:
 	ex.StderrTail = lines.tail()
 	if st := cmd.ProcessState; st != nil {
 		ex.User, ex.System = st.UserTime(), st.SystemTime()
+		p.cpu.Add(int64(ex.User + ex.System))
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok {
 			if ws.Signaled() {
 				ex.Signal = ws.Signal()

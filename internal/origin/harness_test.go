@@ -85,6 +85,8 @@ type liveOpts struct {
 	speed     float64
 	auth      Authorizer
 	timeout   time.Duration
+	// routes adds test-only handlers (player page) to the server's mux.
+	routes func(*http.ServeMux)
 }
 
 func startLive(t *testing.T, o liveOpts) *live {
@@ -109,6 +111,9 @@ func startLive(t *testing.T, o liveOpts) *live {
 	l.org = New(Options{Store: l.store, Authorizer: o.auth, BlockTimeout: o.timeout})
 	mux := http.NewServeMux()
 	l.org.Register(mux)
+	if o.routes != nil {
+		o.routes(mux)
+	}
 	l.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.inflight.Add(1)
 		defer l.inflight.Add(-1)

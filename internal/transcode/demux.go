@@ -21,9 +21,9 @@ var ErrTooManyUnits = errors.New("mpeg-ts input has too many units")
 
 // DemuxTS reads a whole MPEG-TS stream (H.264 and AAC; other tracks are
 // ignored) into tracks and units with the stream's own timestamps, for
-// benchmarks and tests that feed a file through a hub. Video is track 0,
-// audio (if any) track 1. H.264 parameter sets of the first key frame are
-// copied into the track.
+// benchmarks and tests that feed a file through a hub. Track IDs follow
+// the PMT order. H.264 parameter sets of the first key frame are copied
+// into the track.
 func DemuxTS(r io.Reader) ([]media.Track, []*media.Unit, error) {
 	tr := &mpegts.Reader{R: r}
 	if err := tr.Initialize(); err != nil {

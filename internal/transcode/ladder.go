@@ -103,7 +103,7 @@ func NewLadder(cfg config.Transcode, source *stream.Hub, plan []Rendition, log *
 	}
 	l.pending.Store(int32(len(l.enc)))
 	if len(l.enc) == 0 {
-		close(l.ready)
+		l.readyOnce.Do(func() { close(l.ready) })
 	}
 	pipes := make([]PipeDir, len(l.enc))
 	for i := range pipes {
@@ -123,7 +123,8 @@ func NewLadder(cfg config.Transcode, source *stream.Hub, plan []Rendition, log *
 // Renditions returns the plan.
 func (l *Ladder) Renditions() []Rendition { return l.plan }
 
-// Ready is closed once every rendition has a hub.
+// Ready is closed once every rendition has a hub, or when Run returned
+// (then a Hub that never got output stays nil).
 func (l *Ladder) Ready() <-chan struct{} { return l.ready }
 
 // Hub returns the hub of plan[i]: the source hub for a passthrough
@@ -224,6 +225,7 @@ func ladderArgs(cfg config.Transcode, plan []Rendition, audio bool) []string {
 // ladder's hubs before returning. A ladder without transcoded renditions
 // just waits for ctx.
 func (l *Ladder) Run(ctx context.Context) error {
+	defer l.readyOnce.Do(func() { close(l.ready) })
 	defer l.closeHubs()
 	if len(l.enc) == 0 {
 		<-ctx.Done()

@@ -216,3 +216,55 @@ func firstVideo(us []*media.Unit) *media.Unit {
 	}
 	panic(fmt.Sprintf("no video in %d units", len(us)))
 }
+
+func TestLadderStopsCleanlyOnCancel(t *testing.T) {
+	checkGoroutines(t)
+	tracks, units := demuxFile(t, sourceTS(t, 16))
+	src := stream.NewHub(tracks, nil)
+	plan, err := Plan(TypeAdvancedSD, PresetConstrained, Source{Width: 1280, Height: 720, FPS: 30, HasVideo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLadder(testCfg(), src, plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pubCtx, stopPub := context.WithCancel(context.Background())
+	defer stopPub()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	done := make(chan error, 1)
+	wg.Go(func() { done <- l.Run(ctx) })
+	waitFor(t, "the ladder's reader", 5*time.Second, func() bool { return src.Readers() == 1 })
+	wg.Go(func() { publish(pubCtx, src, tracks, units, 1) })
+	select {
+	case <-l.Ready():
+	case <-time.After(20 * time.Second):
+		t.Fatal("not ready")
+	}
+	for i := range plan {
+		if l.Hub(i) == nil {
+			t.Fatalf("no hub for %s after Ready", plan[i].Name)
+		}
+	}
+	r := l.Hub(0).NewReader("test", 0)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	ex, ok := l.Process().LastExit()
+	if !ok || !ex.Stopped || ex.Killed || ex.Err != nil {
+		t.Fatalf("exit %+v, want stopped by SIGINT without SIGKILL", ex)
+	}
+	// The rendition hubs are closed with Run.
+	for range r.C() {
+	}
+	stopPub()
+}

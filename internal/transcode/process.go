@@ -129,9 +129,12 @@ type Process struct {
 	starts atomic.Int64
 	cpu    atomic.Int64 // children's user+system time, all incarnations
 
-	// mu guards cur, the running child (nil between incarnations).
-	mu  sync.Mutex
-	cur *os.Process
+	// mu guards cur, the running child (nil between incarnations), and
+	// last, the latest exit.
+	mu      sync.Mutex
+	cur     *os.Process
+	last    Exit
+	hasLast bool
 }
 
 // NewProcess returns a Process for spec; cfg gives the stop grace period,
@@ -162,6 +165,13 @@ func NewProcess(cfg config.Transcode, spec Spec, log *slog.Logger) *Process {
 // ChildCPU returns the CPU time (user + system, from rusage) of every
 // incarnation that has exited.
 func (p *Process) ChildCPU() time.Duration { return time.Duration(p.cpu.Load()) }
+
+// LastExit returns how the latest incarnation ended (false before any).
+func (p *Process) LastExit() (Exit, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last, p.hasLast
+}
 
 // Starts returns how many times the child was started.
 func (p *Process) Starts() int { return int(p.starts.Load()) }
@@ -342,7 +352,7 @@ func (p *Process) incarnation(ctx context.Context) (Exit, error) {
 		return ex, nil
 	}
 	ex.PID = cmd.Process.Pid
-	p.log.Debug("process started", "pid", ex.PID, "incarnation", n)
+	p.log.Info("process started", "pid", ex.PID, "incarnation", n, "path", p.spec.Path)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -453,7 +463,10 @@ loop:
 	} else if waitErr != nil {
 		ex.Err = fmt.Errorf("wait: %w", waitErr)
 	}
-	lvl := slog.LevelDebug
+	p.mu.Lock()
+	p.last, p.hasLast = ex, true
+	p.mu.Unlock()
+	lvl := slog.LevelInfo
 	if !ex.Success() && !ex.Stopped {
 		lvl = slog.LevelWarn
 	}

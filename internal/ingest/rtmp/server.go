@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.log = s.log.With("component", "ingest."+string(s.protocol))
+	s.log = s.log.With("component", "ingest."+strings.ToLower(string(s.protocol)))
 	if s.maxConns <= 0 {
 		s.maxConns = DefaultMaxConns
 	}

@@ -211,7 +211,7 @@ func TestSilentClientTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
 	_, err = io.ReadAll(c)
 	var ne net.Error
@@ -229,12 +229,12 @@ func TestMaxConns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c1.Close()
+	defer func() { _ = c1.Close() }()
 	c2, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c2.Close()
+	defer func() { _ = c2.Close() }()
 	_ = c2.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.ReadAll(c2); err != nil {
 		t.Fatalf("second connection not closed: %v", err)

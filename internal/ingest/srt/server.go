@@ -182,7 +182,7 @@ func (s *Server) handle(ctx context.Context, req gosrt.ConnRequest) {
 		log.Info("srt accept failed", "err", err)
 		return
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	c := &srtConn{s: s, conn: conn, key: secret, passphrase: pass, log: log}

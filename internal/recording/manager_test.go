@@ -20,7 +20,6 @@ import (
 
 var prefixRE = regexp.MustCompile(`^ivs/v1/123456789012/AsXego4U6tnj/\d{4}/\d{1,2}/\d{1,2}/\d{1,2}/\d{1,2}/[A-Za-z0-9]{12}$`)
 
-
 // renditions generates secs seconds at each size and returns hubs and the
 // units to feed them.
 func makeRenditions(t *testing.T, secs int, sizes ...[2]int) ([]Rendition, [][]*media.Unit) {

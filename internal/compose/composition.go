@@ -269,14 +269,13 @@ func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Pub
 		}
 		pctx, cancel := context.WithCancel(ctx)
 		m := &member{pub: p, cancel: cancel, done: make(chan struct{}),
-			p: &participant{id: p.ParticipantID, src: src, log: c.log.With("participant_id", p.ParticipantID)}}
+			p: newParticipant(p.ParticipantID, src, c.log.With("participant_id", p.ParticipantID), c.tileFor(pubs, p.ParticipantID))}
 		c.mu.Lock()
 		c.members[p.ParticipantID] = m
 		c.mu.Unlock()
-		hint := c.tileFor(append(pubs[:0:0], pubs...), p.ParticipantID)
 		wg.Go(func() {
 			defer close(m.done)
-			m.p.run(pctx, o, hint, c.mixer, func() {
+			m.p.run(pctx, o, c.mixer, func() {
 				if err := o.Stages.RequestKeyFrame(pctx, c.spec.StageARN, m.p.id); err != nil {
 					m.p.log.Debug("key frame request failed", "err", err)
 				}
@@ -317,6 +316,9 @@ func (c *composition) relayout() {
 		pubs = append(pubs, m.pub)
 	}
 	c.tiles = layout.Compute(c.spec.Layout, c.w, c.h, toLayout(pubs))
+	for _, t := range c.tiles {
+		c.members[t.ParticipantID].p.setHint(t)
+	}
 }
 
 // render draws the current tiles into cv and returns how many show a

@@ -19,6 +19,12 @@ import (
 // waits for the next key frame).
 const decoderQueue = 128
 
+func newParticipant(id string, src Source, log *slog.Logger, hint layout.Tile) *participant {
+	p := &participant{id: id, src: src, log: log, rehint: make(chan struct{}, 1)}
+	p.hint.Store(&hint)
+	return p
+}
+
 // participant is one publisher in a composition.
 type participant struct {
 	id     string
@@ -28,6 +34,85 @@ type participant struct {
 	// decoded counts decoded pictures; dropped counts units lost to full
 	// decoder queues.
 	decoded, dropped atomic.Uint64
+	// hint is the tile the video decoder scales for; rehint wakes the
+	// decoder loop to restart at a new size. restarts counts resizes.
+	hint     atomic.Pointer[layout.Tile]
+	rehint   chan struct{}
+	restarts atomic.Uint64
+}
+
+// setHint asks for decoded pictures of about tile's size; the video
+// decoder restarts with the new size when it differs enough (see rehint).
+func (p *participant) setHint(tile layout.Tile) {
+	if old := p.hint.Load(); old != nil && !rehint(*old, tile) {
+		return
+	}
+	p.hint.Store(&tile)
+	select {
+	case p.rehint <- struct{}{}:
+	default:
+	}
+}
+
+// rehint reports whether a decoder producing pictures for tile a should
+// restart for tile b: a fill mode change, or a size off by more than a
+// quarter (smaller: wasted decode and pipe bandwidth; larger: blur).
+func rehint(a, b layout.Tile) bool {
+	off := func(x, y int) bool { return y*4 > x*5 || y*4 < x*3 }
+	return a.Fill != b.Fill || off(a.W, b.W) || off(a.H, b.H)
+}
+
+// runVideo runs the video decoder, restarting it at a new size when the
+// tile changes (the last picture is held and scaled meanwhile, the new
+// decoder starts at the next key frame).
+func (p *participant) runVideo(ctx context.Context, o *Options, t media.Track, vin chan *media.Unit, keyFrame func()) {
+	for {
+		hint := *p.hint.Load()
+		dctx, cancel := context.WithCancel(ctx)
+		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
+			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(t, hint, o.Threads),
+			Stdin: true, Stdout: true,
+			Attach: func(ctx context.Context, io *transcode.Pipes) error {
+				keyFrame() // every incarnation starts at a key frame
+				var w unitWriter
+				if t.Codec == media.H264 {
+					w = newAnnexB(io.Stdin, t)
+				} else {
+					w = &ivf{w: io.Stdin, t: t}
+				}
+				return attachDecoder(ctx, io, vin, true, w, func() error {
+					r := canvas.NewY4MReader(io.Stdout)
+					for {
+						f, err := r.Next()
+						if err != nil {
+							return err
+						}
+						p.setFrame(f)
+					}
+				})
+			},
+		}, p.log)
+		exited := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			defer close(exited)
+			logRunErr(p.log, "video decoder", proc.Run(dctx))
+		})
+		select {
+		case <-p.rehint:
+			cancel()
+			wg.Wait()
+			if ctx.Err() != nil {
+				return
+			}
+			p.restarts.Add(1)
+			p.log.Debug("video decoder resized", "width", p.hint.Load().W, "height", p.hint.Load().H)
+		case <-exited: // input ended, ctx done or the binary cannot start
+			cancel()
+			wg.Wait()
+			return
+		}
+	}
 }
 
 func (p *participant) setFrame(f *canvas.Frame) {
@@ -41,7 +126,7 @@ func (p *participant) setFrame(f *canvas.Frame) {
 
 // run subscribes the decoders to the source until it ends or ctx is done;
 // it returns after the decoders exited.
-func (p *participant) run(ctx context.Context, o *Options, hint layout.Tile, mixer interface{ Write(string, []byte) }, keyFrame func()) {
+func (p *participant) run(ctx context.Context, o *Options, mixer interface{ Write(string, []byte) }, keyFrame func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer p.src.Close()
@@ -59,30 +144,7 @@ func (p *participant) run(ctx context.Context, o *Options, hint layout.Tile, mix
 	var vin, ain chan *media.Unit
 	if vi >= 0 {
 		vin = make(chan *media.Unit, decoderQueue)
-		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
-			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(tracks[vi], hint, o.Threads),
-			Stdin: true, Stdout: true,
-			Attach: func(ctx context.Context, io *transcode.Pipes) error {
-				keyFrame() // every incarnation starts at a key frame
-				var w unitWriter
-				if tracks[vi].Codec == media.H264 {
-					w = newAnnexB(io.Stdin, tracks[vi])
-				} else {
-					w = &ivf{w: io.Stdin, t: tracks[vi]}
-				}
-				return attachDecoder(ctx, io, vin, true, w, func() error {
-					r := canvas.NewY4MReader(io.Stdout)
-					for {
-						f, err := r.Next()
-						if err != nil {
-							return err
-						}
-						p.setFrame(f)
-					}
-				})
-			},
-		}, p.log)
-		wg.Go(func() { logRunErr(p.log, "video decoder", proc.Run(ctx)) })
+		wg.Go(func() { p.runVideo(ctx, o, tracks[vi], vin, keyFrame) })
 	}
 	if ai >= 0 {
 		ain = make(chan *media.Unit, decoderQueue)

@@ -52,13 +52,14 @@ func TestVP8Decoder(t *testing.T) {
 		off += 12 + n
 	}
 	hub := stream.NewHub([]media.Track{track}, nil)
-	p := &participant{id: "v", src: hubSource{Reader: hub.NewReader("t", 0), tracks: hub.Tracks()}, log: discard()}
+	p := newParticipant("v", hubSource{Reader: hub.NewReader("t", 0), tracks: hub.Tracks()}, discard(),
+		layout.Tile{Rect: layout.Rect{W: 160, H: 120}, Fill: layout.Cover})
 	o := &Options{Transcode: config.Transcode{FFmpeg: "ffmpeg", StopGrace: 2 * time.Second}}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	keys := 0
 	wg.Go(func() {
-		p.run(ctx, o, layout.Tile{Rect: layout.Rect{W: 160, H: 120}, Fill: layout.Cover}, &pcmSink{}, func() { keys++ })
+		p.run(ctx, o, &pcmSink{}, func() { keys++ })
 	})
 	for _, u := range units {
 		hub.Write(u)

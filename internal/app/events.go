@@ -79,7 +79,7 @@ func (s lateStarter) StartComposition(ctx context.Context, in *rtapi.StartCompos
 }
 
 // configRules turns the events section into rules: each events.webhooks
-// entry becomes "webhook-<n>".
+// entry becomes a rule named by its name or "webhook-<n>".
 func configRules(c config.Events) ([]events.Rule, error) {
 	var out []events.Rule
 	for i, w := range c.Webhooks {
@@ -90,8 +90,12 @@ func configRules(c config.Events) ([]events.Rule, error) {
 		if p == "" {
 			p = config.AllEventsPattern
 		}
+		name := w.Name
+		if name == "" {
+			name = fmt.Sprintf("webhook-%d", i+1)
+		}
 		out = append(out, events.Rule{
-			Name: fmt.Sprintf("webhook-%d", i+1), Enabled: true, EventPattern: json.RawMessage(p),
+			Name: name, Enabled: true, EventPattern: json.RawMessage(p),
 			Description: "events.webhooks[" + fmt.Sprint(i) + "] of the config file",
 			Targets:     []events.Target{webhookTarget(&w)},
 		})

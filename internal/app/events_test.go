@@ -357,6 +357,9 @@ events:
     - url: https://hooks.example.com/ivs
       secret: change-me
       event_pattern: {detail-type: ["IVS Stream State Change"]}
+    - name: named-hook
+      url: http://127.0.0.1:9999/named
+      secret: x
   rules:
     - name: compose-on-publish
       event_pattern: '{"source":["aws.ivs"],"detail-type":["IVS Stage Update"],"detail":{"event_name":["Participant Published"]}}'
@@ -376,13 +379,15 @@ events:
 	require.NoError(t, err)
 	n := startEventsNode(t, t.TempDir(), func(c *config.Config) { c.Events = loaded.Events })
 	rules := n.EventBus.Rules()
-	require.Len(t, rules, 3)
+	require.Len(t, rules, 4)
 	byName := map[string]events.Rule{}
 	for _, r := range rules {
 		byName[r.Name] = r
 		require.Equal(t, events.OriginConfig, r.Origin)
 	}
 	require.JSONEq(t, `{"detail-type":["IVS Stream State Change"]}`, string(byName["webhook-1"].EventPattern))
+	require.Equal(t, "http://127.0.0.1:9999/named", byName["named-hook"].Targets[0].Webhook.URL)
+	require.JSONEq(t, config.AllEventsPattern, string(byName["named-hook"].EventPattern))
 	sc := byName["compose-on-publish"].Targets[0].StartComposition
 	require.NotNil(t, sc)
 	require.NotNil(t, sc.Layout.Pip)

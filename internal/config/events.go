@@ -21,8 +21,8 @@ type Events struct {
 	Workers int         `yaml:"workers"`
 	Retry   EventsRetry `yaml:"retry"`
 	// Webhooks receive events (all of them unless event_pattern narrows
-	// them) signed with their secret. Each becomes a rule named
-	// "webhook-<n>" (1-based).
+	// them) signed with their secret. Each becomes a rule named by its
+	// name, or "webhook-<n>" (1-based position) when it has none.
 	Webhooks []EventWebhook `yaml:"webhooks"`
 	// Rules are full rules: a pattern and one or more targets.
 	Rules []EventRule `yaml:"rules"`
@@ -40,6 +40,8 @@ type EventsRetry struct {
 
 // EventWebhook is a webhook target, alone (events.webhooks) or in a rule.
 type EventWebhook struct {
+	// Name (webhooks list only) names the rule; default "webhook-<n>".
+	Name   string `yaml:"name"`
 	URL    string `yaml:"url"`
 	Secret string `yaml:"secret"`
 	// EventPattern (webhooks list only): a pattern as a YAML mapping or a
@@ -164,12 +166,20 @@ func (c Events) validate() error {
 			bad("%s.timeout must not be negative", field)
 		}
 	}
+	names := map[string]bool{}
 	for i, w := range c.Webhooks {
 		f := fmt.Sprintf("events.webhooks[%d]", i)
+		name := w.Name
+		if name == "" {
+			name = fmt.Sprintf("webhook-%d", i+1)
+		}
+		if names[name] {
+			bad("%s.name %q: used twice", f, name)
+		}
+		names[name] = true
 		checkWebhook(f, &w)
 		checkPattern(f+".event_pattern", w.EventPattern, false)
 	}
-	names := map[string]bool{}
 	for i, r := range c.Rules {
 		f := fmt.Sprintf("events.rules[%d]", i)
 		if r.Name == "" {
@@ -188,8 +198,8 @@ func (c Events) validate() error {
 			n := 0
 			if t.Webhook != nil {
 				n++
-				if t.Webhook.EventPattern != nil {
-					bad("%s.webhook.event_pattern: set the rule's event_pattern instead", tf)
+				if t.Webhook.EventPattern != nil || t.Webhook.Name != "" {
+					bad("%s.webhook: name and event_pattern belong to the rule", tf)
 				}
 				checkWebhook(tf+".webhook", t.Webhook)
 			}

@@ -261,7 +261,22 @@ func (b *Bus) attempt(ctx context.Context, d *delivery) {
 	if rec, err := b.statsRecord(d.doc.Rule, st); err == nil {
 		ops = append(ops, store.Op{Type: store.OpPut, Record: rec})
 	}
-	if err := b.st.Apply(context.WithoutCancel(ctx), ops...); err != nil {
+	if b.rules.Load().get(d.doc.Rule) == nil {
+		return // deleted meanwhile, with its outbox: nothing to record
+	}
+	err = b.st.Apply(context.WithoutCancel(ctx), ops...)
+	if errors.Is(err, store.ErrNotFound) {
+		// The outbox record was never written (the store failed when the
+		// event arrived): record the outcome without deleting it.
+		kept := ops[:0]
+		for _, op := range ops {
+			if op.Type != store.OpDelete {
+				kept = append(kept, op)
+			}
+		}
+		err = b.st.Apply(context.WithoutCancel(ctx), kept...)
+	}
+	if err != nil {
 		b.log.Error("record event delivery outcome", "rule", d.doc.Rule, "event_id", d.doc.EventID, "err", err)
 	}
 }

@@ -177,6 +177,38 @@ func (c *Client) Publish(ctx context.Context, tracks ...webrtc.TrackLocal) (*Pee
 	return p, nil
 }
 
+// PublishSimulcast sends one video track as simulcast layers (each track
+// created with webrtc.WithRTPStreamID; same id and stream id).
+func (c *Client) PublishSimulcast(ctx context.Context, layers ...*webrtc.TrackLocalStaticRTP) (*Peer, error) {
+	if len(layers) == 0 {
+		return nil, errors.New("no layers")
+	}
+	pc, udp, err := newPC()
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Peer, error) {
+		_ = pc.Close()
+		_ = udp.Close()
+		return nil, err
+	}
+	tr, err := pc.AddTransceiverFromTrack(layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fail(err)
+	}
+	for _, l := range layers[1:] {
+		if err := tr.Sender().AddEncoding(l); err != nil {
+			return fail(err)
+		}
+	}
+	p, err := c.negotiate(ctx, pc, udp, c.Base+"/whip")
+	if err != nil {
+		return fail(err)
+	}
+	p.wg.Go(func() { drainRTCP(tr.Sender()) })
+	return p, nil
+}
+
 func drainRTCP(s *webrtc.RTPSender) {
 	buf := make([]byte, 1500)
 	for {

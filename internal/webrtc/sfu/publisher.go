@@ -28,11 +28,12 @@ const (
 // publisher is a publishing session's media: one pubTrack per m-line.
 type publisher struct {
 	ss       *Session
-	expected int // m-lines that will carry media
+	expected int // tracks (m-lines, or their simulcast layers) to expect
 
 	mu     sync.RWMutex
-	tracks []*pubTrack
-	ready  bool
+	tracks  []*pubTrack
+	arrived int // layers that delivered media
+	ready   bool
 	readyC chan struct{}
 	hub    *stream.Hub
 	feeds  []*feed // per hub track, nil entries for tracks not fed
@@ -104,12 +105,7 @@ func (s *Server) PublishWHIP(ctx context.Context, id Identity, client Client, of
 		_ = pc.Close()
 		return nil, "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
-	expected := 0
-	for _, t := range pc.GetTransceivers() {
-		if t.Direction() == webrtc.RTPTransceiverDirectionRecvonly || t.Direction() == webrtc.RTPTransceiverDirectionSendrecv {
-			expected++
-		}
-	}
+	expected := expectedTracks(pc)
 	if expected == 0 {
 		_ = pc.Close()
 		return nil, "", fmt.Errorf("%w: the offer sends no audio or video", ErrBadOffer)
@@ -169,13 +165,14 @@ func (p *publisher) addTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceive
 		t.downs.Store(&empty)
 		p.tracks = append(p.tracks, t)
 	}
-	all := len(p.tracks) >= p.expected
-	p.mu.Unlock()
 	t.mu.Lock()
 	l := &layer{rid: remote.RID(), ssrc: uint32(remote.SSRC()), remote: remote, index: len(t.layers)}
 	l.lastPkt.Store(time.Now().UnixNano())
 	t.layers = append(t.layers, l)
 	t.mu.Unlock()
+	p.arrived++
+	all := p.arrived >= p.expected
+	p.mu.Unlock()
 	s.log.Debug("track published", "participant_id", p.ss.Participant.ID(), "kind", t.kind.String(),
 		"codec", t.codec.MimeType, "rid", l.rid, "ssrc", l.ssrc)
 	s.goFn(func() { p.readLoop(t, l) })
@@ -372,4 +369,38 @@ func isKeyFrame(mime string, pkt *rtp.Packet) bool {
 		return h264KeyFrame(pkt.Payload)
 	}
 	return false
+}
+
+// expectedTracks counts the media the offer sends: one per receiving
+// m-line, or one per "a=rid:<id> send" line of a simulcast m-line.
+func expectedTracks(pc *webrtc.PeerConnection) int {
+	n := 0
+	recv := map[string]bool{}
+	for _, t := range pc.GetTransceivers() {
+		if t.Direction() == webrtc.RTPTransceiverDirectionRecvonly || t.Direction() == webrtc.RTPTransceiverDirectionSendrecv {
+			recv[t.Mid()] = true
+		}
+	}
+	desc := pc.RemoteDescription()
+	if desc == nil {
+		return 0
+	}
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		return len(recv)
+	}
+	for _, m := range parsed.MediaDescriptions {
+		mid, _ := m.Attribute("mid")
+		if !recv[mid] {
+			continue
+		}
+		rids := 0
+		for _, a := range m.Attributes {
+			if a.Key == "rid" && strings.Contains(a.Value, " send") {
+				rids++
+			}
+		}
+		n += max(rids, 1)
+	}
+	return n
 }

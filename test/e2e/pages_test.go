@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	rttypes "github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 	"github.com/chromedp/chromedp"
@@ -84,17 +85,19 @@ func TestPagesLoadInChromium(t *testing.T) {
 	})
 
 	t.Run("playback", func(t *testing.T) {
+		ch, err := s.IVS.CreateChannel(ctx, &ivs.CreateChannelInput{Name: aws.String("offline")})
+		require.NoError(t, err)
+		channelID := (*ch.Channel.Arn)[strings.LastIndex(*ch.Channel.Arn, "/")+1:]
 		tb := b.tab(t, "playback", false)
-		tb.run(t, 20*time.Second, chromedp.Navigate(s.MediaEndpoint()+"/playback/abcDEF123456"), chromedp.WaitVisible(chromedp.CSS("#video")))
+		tb.run(t, 20*time.Second, chromedp.Navigate(s.MediaEndpoint()+"/playback/"+channelID), chromedp.WaitVisible(chromedp.CSS("#video")))
 		ok := eval[bool](t, tb, `typeof Hls === "function" && Hls.isSupported() && Hls.version === "1.7.4" && typeof window.stagecastPlayer.stats === "function"`)
 		require.True(t, ok, "hls.js loads and supports MSE; the player app is up")
-		url := eval[string](t, tb, `document.getElementById("url").value`)
-		require.Equal(t, s.Identity.PlaybackURL("abcDEF123456"), url)
-		// The channel is offline: the player says so and keeps retrying; a
-		// failed playlist load is a network error, not a script error.
+		require.Equal(t, *ch.Channel.PlaybackUrl, eval[string](t, tb, `document.getElementById("url").value`))
+		// The channel is offline: the player says so and keeps retrying; the
+		// failed playlist loads are network errors, not script errors.
 		poll[string](t, tb, 15*time.Second, "the offline status", `document.getElementById("status").textContent.includes("retrying") && document.getElementById("status").textContent`)
 		for _, e := range tb.errors() {
-			require.Contains(t, e, "404", "only the offline channel's playlist fails: %s", e)
+			require.Contains(t, e, *ch.Channel.PlaybackUrl, "only the offline channel's playlist fails: %s", e)
 		}
 	})
 }

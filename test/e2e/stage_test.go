@@ -201,12 +201,18 @@ func TestStageSimulcastPublisher(t *testing.T) {
 	join(bob, "bob", "")
 
 	poll[bool](t, bob, 30*time.Second, "alice's video", tileReadyJS("alice"))
-	layers := poll[[]string](t, alice, 15*time.Second, "two or more layers sending", `(async () => {
+	// The answer kept the three layers (a server refusing simulcast leaves
+	// one), and layers with a rid are being sent; how many depends on the
+	// capture size and on the machine's CPU, which Chrome adapts to.
+	encodings := eval[[]string](t, alice, `window.stagecast.stage.publisherConnection.getSenders()
+		.filter(s => s.track && s.track.kind === "video")[0].getParameters().encodings.map(e => e.rid).sort()`)
+	require.Equal(t, []string{"f", "h", "q"}, encodings)
+	layers := poll[[]string](t, alice, 15*time.Second, "layers sending", `(async () => {
 		const rids = [];
 		(await window.stagecast.stage.publisherConnection.getStats()).forEach(r => {
 			if (r.type === "outbound-rtp" && r.kind === "video" && r.rid && r.framesEncoded > 0) rids.push(r.rid);
 		});
-		return rids.length >= 2 && rids.sort();
+		return rids.length > 0 && rids.sort();
 	})()`)
 	t.Logf("alice sends layers %v", layers)
 	// The SFU starts a subscriber on one layer and moves up as its

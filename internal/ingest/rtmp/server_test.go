@@ -154,7 +154,7 @@ func TestSecondPublisherRefusedAndDropReported(t *testing.T) {
 	_, killFirst := startFFmpeg(t, append(ffmpegPublishArgs(30), "-f", "flv", url)...)
 	sess := waitSession(t, sink, 30*time.Second)
 
-	r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(4), "-f", "flv", url)...), 30*time.Second)
+	r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(5), "-f", "flv", url)...), 40*time.Second)
 	if r.err == nil {
 		t.Fatal("second publisher: ffmpeg exited 0, want a refusal")
 	}

@@ -210,7 +210,7 @@ func TestSecondPublisherRefused(t *testing.T) {
 	_, killFirst := startFFmpeg(t, append(ffmpegPublishArgs(30), "-f", "mpegts", u)...)
 	sess := waitSession(t, sink, 30*time.Second)
 
-	r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(4), "-f", "mpegts", u)...), 30*time.Second)
+	r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(10), "-f", "mpegts", u)...), 40*time.Second)
 	if r.err == nil {
 		t.Error("second publisher: ffmpeg exited 0, want a refusal")
 	}

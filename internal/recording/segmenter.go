@@ -196,7 +196,10 @@ func (s *segmenter) start(dts int64) error {
 
 func (s *segmenter) writeVideo(u *media.Unit, pts, dts int64) error {
 	t := s.tracks[s.video]
-	au := u.NALUs
+	au := nonEmpty(u.NALUs)
+	if len(au) == 0 {
+		return nil
+	}
 	if t.Codec == media.H265 {
 		if u.Key && !hasNALU(au, func(b []byte) bool { return h265.NALUType((b[0]>>1)&0x3f) == h265.NALUType_SPS_NUT }) {
 			au = prependParams(au, t.VPS, t.SPS, t.PPS)
@@ -207,6 +210,23 @@ func (s *segmenter) writeVideo(u *media.Unit, pts, dts int64) error {
 		au = prependParams(au, t.SPS, t.PPS)
 	}
 	return s.w.WriteH264(s.vt, pts, dts, au)
+}
+
+// nonEmpty drops zero-length NAL units (the TS writer reads each one's
+// first byte); it copies only when it has to.
+func nonEmpty(au [][]byte) [][]byte {
+	for i, n := range au {
+		if len(n) == 0 {
+			out := append([][]byte(nil), au[:i]...)
+			for _, m := range au[i+1:] {
+				if len(m) > 0 {
+					out = append(out, m)
+				}
+			}
+			return out
+		}
+	}
+	return au
 }
 
 func hasNALU(au [][]byte, is func([]byte) bool) bool {

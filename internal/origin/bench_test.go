@@ -102,6 +102,9 @@ func BenchmarkBlockingViewers(b *testing.B) {
 		cancel()
 		wg.Wait()
 		serverCPU := cpuTime() - cpu0
+		if os.Getenv("STAGECAST_VIEWER_DEBUG") != "" {
+			b.Log(stderr.String())
+		}
 		if err != nil {
 			b.Fatalf("viewer client: %v\n%s", err, stderr.String())
 		}
@@ -175,6 +178,7 @@ func writeSynthetic(ctx context.Context, rd *segstore.Rendition, onPart func(uin
 			rd.AddPart(data, benchPartTarget, idx == 0, 9)
 			onPart(msn, idx, time.Now())
 		}
+		rd.EndSegment() // as the segmenter does when a segment is cut
 	}
 }
 

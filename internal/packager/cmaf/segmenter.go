@@ -242,6 +242,9 @@ func (s *Segmenter) handle(u *media.Unit) error {
 			if err := s.emitPart(tl); err != nil {
 				return err
 			}
+			// Complete the segment now: its EXTINF is listed at once and
+			// the preload hint names the next segment's first part.
+			s.dst.EndSegment()
 			s.newSeg = true
 			s.segStart = pts
 		case since+s.frameEst > s.partTgt || since >= s.partTgt:

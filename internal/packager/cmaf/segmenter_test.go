@@ -362,3 +362,53 @@ func TestH265OpusDecodes(t *testing.T) {
 		t.Error("rendition tracks lack the SPS")
 	}
 }
+
+// TestNextPartIsWhereTheHintPoints: at every moment the part after the
+// live edge (what EXT-X-PRELOAD-HINT names: the open segment's next part,
+// or part 0 of the next segment once the last one is complete) is the part
+// the segmenter publishes next. A segment ends as soon as its last part
+// is out, not when the next part arrives.
+func TestNextPartIsWhereTheHintPoints(t *testing.T) {
+	t.Parallel()
+	src := source(t)
+	store := segstore.New(segstore.Options{WindowSegments: 30})
+	ch := store.Open(testARN, segstore.Low, segstore.FMP4)
+	defer ch.Close()
+	rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
+	hub := stream.NewHub(src.Tracks, nil)
+	s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint := func(snap *segstore.Snapshot) (uint64, int) {
+		segs := snap.Segments
+		// An open segment without parts is not listed; its first part is next.
+		last := segs[len(segs)-1]
+		if last.Complete {
+			return last.MSN + 1, 0
+		}
+		return last.MSN, len(last.Parts)
+	}
+	published := 0
+	var wantMSN uint64
+	wantIdx := 0
+	for _, u := range src.Units {
+		if err := s.handle(u); err != nil {
+			t.Fatal(err)
+		}
+		snap := rd.Snapshot()
+		if n := countParts(snap); n != published {
+			if n != published+1 {
+				t.Fatalf("%d parts published at once", n-published)
+			}
+			if published > 0 && snap.Part(wantMSN, wantIdx) == nil {
+				t.Fatalf("hint named part %d.%d, but the next part published is elsewhere", wantMSN, wantIdx)
+			}
+			published = n
+			wantMSN, wantIdx = hint(snap)
+		}
+	}
+	if published < 15 {
+		t.Fatalf("only %d parts", published)
+	}
+}

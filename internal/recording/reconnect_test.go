@@ -125,3 +125,81 @@ func TestReconnectAfterWindowStartsANewRecording(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 }
+
+func TestTakeoverAndCloseInsideTheWindow(t *testing.T) {
+	t.Parallel()
+	tracks, units := demux(t, genTS(t, 320, 240, 4))
+	dir := t.TempDir()
+	store := objstore.NewLocal(dir)
+	pub := &fakePublisher{}
+	m := NewManager(Config{Store: store, SegmentDuration: time.Second}, pub, nil)
+	rc := recordingConfig(300, false) // a window far longer than the test
+
+	start := func(id string) (string, *stream.Hub) {
+		hub := stream.NewHub(tracks, nil)
+		p, err := m.StreamStarted(StreamInfo{ChannelARN: testChannel, StreamID: id, RecordingConfig: rc,
+			Renditions: []Rendition{{Name: "240p30", Width: 320, Height: 240, Hub: hub}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, hub
+	}
+	p1, h1 := start("st-one")
+	feed(t.Context(), h1, units, 8, 0)
+	// A second publisher takes over without the first one ending.
+	p2, h2 := start("st-two")
+	feed(t.Context(), h2, units, 8, 0)
+	m.StreamEnded(testChannel, "st-one") // stale: ignored
+	if m.Active() != 1 {
+		t.Fatalf("%d active recordings", m.Active())
+	}
+	m.StreamEnded(testChannel, "st-two")
+	// Shutdown inside the 300 s window ends the recording at once.
+	m.Close()
+	if p1 != p2 {
+		t.Fatalf("takeover started a new recording: %s, %s", p1, p2)
+	}
+	root := store.Path(testBucket, p1)
+	if _, err := os.Stat(filepath.Join(root, "events/recording-ended.json")); err != nil {
+		t.Fatalf("Close inside the window did not end the recording: %v", err)
+	}
+	pl, _ := checkRendition(t, filepath.Join(root, "media/hls/240p30"), 320, 240)
+	if pl.Discontinuities != 1 || !pl.Ended {
+		t.Errorf("%d discontinuities, ended %v", pl.Discontinuities, pl.Ended)
+	}
+	if got := pub.statuses(); !slices.Equal(got, []string{"Recording Start", "Recording End"}) {
+		t.Errorf("events %v", got)
+	}
+	if _, err := m.StreamStarted(StreamInfo{ChannelARN: testChannel, StreamID: "late", RecordingConfig: rc,
+		Renditions: []Rendition{{Name: "240p30", Hub: stream.NewHub(tracks, nil)}}}); err == nil {
+		t.Error("StreamStarted after Close accepted")
+	}
+}
+
+func TestChangedRecordingConfigurationStartsANewRecording(t *testing.T) {
+	t.Parallel()
+	tracks, units := demux(t, genTS(t, 320, 240, 4))
+	store := objstore.NewLocal(t.TempDir())
+	m := NewManager(Config{Store: store, SegmentDuration: time.Second}, nil, nil)
+	defer m.Close()
+	var prefixes []string
+	for i, arn := range []string{testConfig, testConfig + "x"} {
+		rc := recordingConfig(60, false)
+		rc.Arn = &arn
+		hub := stream.NewHub(tracks, nil)
+		id := []string{"st-one", "st-two"}[i]
+		p, err := m.StreamStarted(StreamInfo{ChannelARN: testChannel, StreamID: id, RecordingConfig: rc,
+			Renditions: []Rendition{{Name: "240p30", Width: 320, Height: 240, Hub: hub}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefixes = append(prefixes, p)
+		feed(t.Context(), hub, units[:len(units)/2], 8, 0)
+		m.StreamEnded(testChannel, id)
+	}
+	if prefixes[0] == prefixes[1] {
+		t.Fatal("a stream under another recording configuration continued the old recording")
+	}
+	// The first recording ends when the second starts, not after its window.
+	waitFile(t, store.Path(testBucket, prefixes[0]+"/events/recording-ended.json"), 15*time.Second)
+}

@@ -103,7 +103,11 @@ func (c *conn) serve(ctx context.Context) {
 		c.log.Info("publisher sent no usable media", "err", err)
 		return
 	}
-	tracks, err := mediaTracks(r.Tracks(), mc.av1Config)
+	av1Config := mc.av1TU
+	if av1Config == nil {
+		av1Config = mc.av1Config
+	}
+	tracks, err := mediaTracks(r.Tracks(), av1Config)
 	if err != nil {
 		c.refuse(fmt.Sprintf("%s: %v", ingest.ErrUnsupported, err))
 		return
@@ -187,7 +191,8 @@ type msgConn struct {
 	inHandshake atomic.Bool
 
 	encoder   string
-	av1Config []byte
+	av1Config []byte // configOBUs of the AV1 sequence start
+	av1TU     []byte // the first AV1 temporal unit holding a sequence header
 }
 
 func (m *msgConn) BytesReceived() uint64           { return m.sc.BytesReceived() }
@@ -215,6 +220,10 @@ func (m *msgConn) Read() (message.Message, error) {
 		if msg.AV1Config != nil && m.av1Config == nil {
 			m.av1Config = msg.AV1Config.ConfigOBUs
 		}
+	case *message.VideoExFramesX:
+		m.noteAV1(msg.FourCC, msg.Payload)
+	case *message.VideoExCodedFrames:
+		m.noteAV1(msg.FourCC, msg.Payload)
 	case *message.CommandAMF0:
 		switch msg.Name {
 		case "FCUnpublish", "deleteStream", "closeStream":
@@ -222,6 +231,18 @@ func (m *msgConn) Read() (message.Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+// noteAV1 keeps the first AV1 temporal unit with a sequence header seen
+// during the track analysis: some writers put a placeholder in the sequence
+// start, the key frame's header is authoritative.
+func (m *msgConn) noteAV1(fourCC message.FourCC, payload []byte) {
+	if fourCC != message.FourCCAV1 || m.av1TU != nil || !m.inHandshake.Load() {
+		return
+	}
+	if seq, _, _ := av1SequenceHeader(payload); seq != nil {
+		m.av1TU = payload
+	}
 }
 
 // encoderFromMetadata returns the "encoder" entry of an onMetaData message

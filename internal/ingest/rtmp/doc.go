@@ -11,7 +11,7 @@
 // every protocol); then about two seconds of media are read to learn the
 // tracks (gortmplib's analysis), Sink.Publish is called with them, and
 // frames are converted to media.Units (H.264/H.265 NAL units without start
-// codes, AV1 temporal units, AAC/Opus frames; 90 kHz video and sample-rate
+// codes, AV1 temporal units without temporal delimiters, AAC/Opus frames; 90 kHz video and sample-rate
 // audio clocks) and written to the session. FCUnpublish/deleteStream is a
 // clean end (Session.Close(nil)); a dropped or silent connection is
 // reported as a failure. When Session.Done fires the connection is closed.

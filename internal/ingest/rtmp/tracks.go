@@ -29,8 +29,9 @@ const (
 // errUnsupportedCodec wraps a codec the platform does not carry.
 var errUnsupportedCodec = errors.New("unsupported codec")
 
-// mediaTracks describes the publisher's tracks. av1Config is the AV1
-// sequence header OBU(s) from the enhanced-RTMP sequence start, if any.
+// mediaTracks describes the publisher's tracks. av1Config is an AV1
+// low-overhead bitstream holding the sequence header (a key frame's
+// temporal unit or the sequence start's configOBUs), if any.
 func mediaTracks(in []*gortmplib.Track, av1Config []byte) ([]media.Track, error) {
 	out := make([]media.Track, 0, len(in))
 	for i, t := range in {
@@ -112,8 +113,9 @@ func aacChannels(c *mpeg4audio.AudioSpecificConfig) int {
 	return c.ChannelCount //nolint:staticcheck // set by older parsers for PCE layouts
 }
 
-// av1SequenceHeader finds the sequence header OBU in an av1C configOBUs
-// field and returns it with the picture size (nil, 0, 0 when absent).
+// av1SequenceHeader finds the sequence header OBU in a low-overhead
+// bitstream (av1C configOBUs, a temporal unit) and returns it, without its
+// size field, with the picture size (nil, 0, 0 when absent or invalid).
 func av1SequenceHeader(obus []byte) ([]byte, int, int) {
 	if len(obus) == 0 {
 		return nil, 0, 0
@@ -133,6 +135,21 @@ func av1SequenceHeader(obus []byte) ([]byte, int, int) {
 		return obu, sh.Width(), sh.Height()
 	}
 	return nil, 0, 0
+}
+
+// av1Payload is a temporal unit as a low-overhead bitstream (OBUs with
+// size fields) without temporal delimiters, as ISOBMFF and RTP carry it.
+func av1Payload(tu [][]byte) ([]byte, error) {
+	obus := make([][]byte, 0, len(tu))
+	for _, o := range tu {
+		if len(o) > 0 && av1.OBUType((o[0]>>3)&0b1111) != av1.OBUTypeTemporalDelimiter {
+			obus = append(obus, o)
+		}
+	}
+	if len(obus) == 0 {
+		return nil, errors.New("temporal unit without OBUs")
+	}
+	return av1.Bitstream(obus).Marshal()
 }
 
 // h26xUnits turns H.264/H.265 access units into media units. Parameter
@@ -253,7 +270,7 @@ func attach(r *gortmplib.Reader, in []*gortmplib.Track, tracks []media.Track, wr
 			}
 		case *codecs.AV1:
 			r.OnDataAV1(t, func(pts time.Duration, tu [][]byte) {
-				payload, err := av1.Bitstream(tu).Marshal()
+				payload, err := av1Payload(tu)
 				if err != nil {
 					return
 				}

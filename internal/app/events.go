@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -44,9 +45,12 @@ func (a *App) wireEvents(ctx context.Context) error {
 	// Closers run after every runner has returned and before the store
 	// closes: events published during shutdown reach the outbox.
 	a.onClose(bus.Close)
-	verifier := sigv4.NewVerifier(a.Keys, sigv4.Options{})
+	verifier := sigv4.NewVerifier(a.Keys, sigv4.Options{MaxBodyBytes: admin.MaxBodyBytes})
 	a.rulesAPI = admin.Handler(bus, func(r *http.Request) ([]byte, error) {
 		id, err := verifier.Verify(r)
+		if e, ok := errors.AsType[*sigv4.Error](err); ok {
+			return nil, &admin.AuthError{Status: e.Status, Message: e.Message}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -288,6 +288,10 @@ func TestRulesAdminAPI(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, http.StatusNotFound, de.Status)
 
+	_, err = c.Create(ctx, events.Rule{Name: "huge", Description: strings.Repeat("x", admin.MaxBodyBytes)})
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, http.StatusRequestEntityTooLarge, de.Status)
+
 	bad := &admin.Client{Endpoint: n.APIEndpoint(), Region: n.Config().Region, AccessKeyID: n.Credentials.ID, SecretAccessKey: "wrong"}
 	_, err = bad.List(ctx)
 	require.ErrorAs(t, err, &de)

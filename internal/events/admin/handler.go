@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,9 +36,18 @@ type Rules interface {
 	DeadLetters(ctx context.Context, rule string) ([]events.DeadLetter, error)
 }
 
-// Authenticator checks a request and returns its body; an error is sent
-// as 403 with its message.
+// Authenticator checks a request and returns its body. A failure is sent
+// with the status of an *AuthError, else 403, and the error's message.
 type Authenticator func(r *http.Request) (body []byte, err error)
+
+// AuthError is an authentication failure with its HTTP status (403 for a
+// bad signature, 400 for a malformed one, 413 for a body over the limit).
+type AuthError struct {
+	Status  int
+	Message string
+}
+
+func (e *AuthError) Error() string { return e.Message }
 
 // Handler serves the admin routes.
 func Handler(rules Rules, auth Authenticator, log *slog.Logger) http.Handler {
@@ -52,7 +62,16 @@ func Handler(rules Rules, auth Authenticator, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		body, err := auth(r)
-		if err != nil {
+		var tooBig *http.MaxBytesError
+		var ae *AuthError
+		switch {
+		case errors.As(err, &ae):
+			writeError(w, ae.Status, ae.Message)
+			return
+		case errors.As(err, &tooBig):
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large (limit %d bytes)", MaxBodyBytes))
+			return
+		case err != nil:
 			writeError(w, http.StatusForbidden, err.Error())
 			return
 		}

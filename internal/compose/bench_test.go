@@ -50,6 +50,41 @@ func cpuTimes() (self, children time.Duration) {
 	return tv(s), tv(c)
 }
 
+// childrenCPU sums user+system time of this process's running children
+// from /proc (rusage covers only children that have been waited for).
+func childrenCPU() time.Duration {
+	const clockTicks = 100 // USER_HZ on Linux
+	me := os.Getpid()
+	dirs, _ := os.ReadDir("/proc")
+	var ticks int64
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces).
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); ppid != me {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
 func benchClip(b *testing.B) (*clip, string, int, int) {
 	size := benchEnv("COMPOSE_BENCH_SOURCE", "640x360")
 	var w, h int
@@ -113,7 +148,6 @@ func runComposeBench(b *testing.B, src *clip, n int, d time.Duration) {
 	dest := &memDest{}
 	spec := Spec{ARN: "arn:bench", StageARN: "arn:stage", Layout: layout.FromRTAPI(nil),
 		Outputs: []Output{{Video: DefaultVideo, Destinations: []DestinationSpec{{ID: "d", Dest: dest}}}}}
-	self0, child0 := cpuTimes()
 	t0 := time.Now()
 	if err := comp.StartSpec(ctx, spec); err != nil {
 		b.Fatal(err)
@@ -129,21 +163,39 @@ func runComposeBench(b *testing.B, src *clip, n int, d time.Duration) {
 		}
 		return k
 	}
-	// Steady state: from 3 s after the start (decoders started, first
-	// key frames in) to the end.
-	time.Sleep(3 * time.Second)
+	// Startup: until every publisher's first picture was decoded (process
+	// start-up and the first key frame); then one more second.
+	for {
+		st, _ := comp.Stats("arn:bench")
+		all := len(st.Decoded) == n
+		for _, d := range st.Decoded {
+			all = all && d > 0
+		}
+		if all || time.Since(t0) > time.Minute {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	startup := time.Since(t0)
+	time.Sleep(time.Second)
+	// Steady state: CPU of this process (rusage) and of its ffmpeg
+	// children (/proc, they are still running) over d.
+	self0, _ := cpuTimes()
+	child0 := childrenCPU()
 	n1, t1 := videoUnits(), time.Now()
-	time.Sleep(d - 3*time.Second)
+	time.Sleep(d)
 	n2, t2 := videoUnits(), time.Now()
+	self1, _ := cpuTimes()
+	child1 := childrenCPU()
 	st, _ := comp.Stats("arn:bench")
 	if err := comp.Stop(ctx, "arn:bench"); err != nil {
 		b.Fatal(err)
 	}
-	wall := time.Since(t0)
-	self1, child1 := cpuTimes()
-	rt := float64(n2-n1) / t2.Sub(t1).Seconds() / 30
+	wall := t2.Sub(t1)
+	rt := float64(n2-n1) / wall.Seconds() / 30
 	goCores := (self1 - self0).Seconds() / wall.Seconds()
 	childCores := (child1 - child0).Seconds() / wall.Seconds()
+	b.ReportMetric(startup.Seconds(), "startup-s")
 	b.ReportMetric(rt, "realtime")
 	b.ReportMetric(goCores, "go-cores")
 	b.ReportMetric(childCores, "ffmpeg-cores")
@@ -152,6 +204,10 @@ func runComposeBench(b *testing.B, src *clip, n int, d time.Duration) {
 	// Lag: how far the encoded output is behind the clock at the end
 	// (bounded = keeping up).
 	b.ReportMetric(float64(st.Frames-int64(n2))/30, "lag-s")
+	pc := comp.CPU()
+	total := time.Since(t0).Seconds()
+	b.Logf("n=%d whole run (%.1fs, with start-up) process CPU per second: encoder %.2f, video decoders %.2f, audio decoders %.2f", n, total,
+		pc.Encoders.Seconds()/total, pc.VideoDecoders.Seconds()/total, pc.AudioDecoders.Seconds()/total)
 	b.Logf("n=%d wall=%s realtime=%.3f cores=%.2f (go %.2f, ffmpeg %.2f) frames=%d behind=%d decoded=%v",
 		n, wall.Round(time.Millisecond), rt, goCores+childCores, goCores, childCores, st.Frames, st.Behind, st.Decoded)
 }

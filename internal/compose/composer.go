@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/compose/canvas"
 	"github.com/stagecast/stagecast/internal/compose/layout"
 	"github.com/stagecast/stagecast/internal/config"
 	"github.com/stagecast/stagecast/internal/model/rtapi"
+	"github.com/stagecast/stagecast/internal/transcode"
 )
 
 // Errors Start returns.
@@ -53,6 +55,8 @@ type Composer struct {
 	startCh chan startReq
 	// retryDelay is the first destination retry delay (tests shorten it).
 	retryDelay time.Duration
+
+	cpu processCPU
 
 	// mu guards running.
 	mu      sync.Mutex
@@ -255,4 +259,28 @@ func deref[T any](p *T) T {
 		return z
 	}
 	return *p
+}
+
+// processCPU accumulates the CPU time (rusage) of exited processes.
+type processCPU struct {
+	encoders, videoDecoders, audioDecoders atomic.Int64
+}
+
+func (p *processCPU) add(kind *atomic.Int64) func(transcode.Exit) {
+	if p == nil {
+		return nil
+	}
+	return func(e transcode.Exit) { kind.Add(int64(e.CPU())) }
+}
+
+// CPU is the CPU time used by the processes that have exited so far.
+type CPU struct {
+	Encoders, VideoDecoders, AudioDecoders time.Duration
+}
+
+// CPU returns the CPU time of every exited composition process (for
+// benchmarks and operators).
+func (c *Composer) CPU() CPU {
+	return CPU{Encoders: time.Duration(c.cpu.encoders.Load()), VideoDecoders: time.Duration(c.cpu.videoDecoders.Load()),
+		AudioDecoders: time.Duration(c.cpu.audioDecoders.Load())}
 }

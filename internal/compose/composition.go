@@ -81,7 +81,7 @@ func newComposition(c *Composer, spec Spec, cancel context.CancelCauseFunc) *com
 	pool := &sync.Pool{New: func() any { b := make([]byte, 0, canvas.Size(comp.w, comp.h)); return &b }}
 	for _, o := range spec.Outputs {
 		e := &encoder{out: o, canvasW: comp.w, canvasH: comp.h, fps: comp.fps, preset: c.opts.Compose.X264Preset,
-			log: comp.log, pool: pool}
+			log: comp.log, pool: pool, cpu: &c.cpu}
 		var runners []*destRunner
 		for _, d := range o.Destinations {
 			r := &destRunner{spec: d, enc: e, ch: make(chan *media.Unit, destQueue), delay: c.retryDelay}
@@ -269,7 +269,7 @@ func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Pub
 		}
 		pctx, cancel := context.WithCancel(ctx)
 		m := &member{pub: p, cancel: cancel, done: make(chan struct{}),
-			p: newParticipant(p.ParticipantID, src, c.log.With("participant_id", p.ParticipantID), c.tileFor(pubs, p.ParticipantID))}
+			p: newParticipant(p.ParticipantID, src, c.log.With("participant_id", p.ParticipantID), c.tileFor(pubs, p.ParticipantID), &c.c.cpu)}
 		c.mu.Lock()
 		c.members[p.ParticipantID] = m
 		c.mu.Unlock()

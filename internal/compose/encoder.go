@@ -55,6 +55,7 @@ type encoder struct {
 	log      *slog.Logger
 	proc     *transcode.Process
 	pool     *sync.Pool
+	cpu      *processCPU
 	video    chan videoFrame
 	audio    chan audioChunk
 	deliver  func(u *media.Unit)
@@ -109,7 +110,7 @@ func (e *encoder) start(o *Options) {
 	e.proc = transcode.NewProcess(o.Transcode, transcode.Spec{
 		Name: "compose-encoder", Path: o.Transcode.FFmpeg, Args: e.args(),
 		Stdout: true, Pipes: []transcode.PipeDir{transcode.ChildReads, transcode.ChildReads},
-		Attach: e.attach,
+		Attach: e.attach, OnExit: e.cpu.add(&e.cpu.encoders),
 	}, e.log)
 }
 

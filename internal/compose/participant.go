@@ -19,8 +19,8 @@ import (
 // waits for the next key frame).
 const decoderQueue = 128
 
-func newParticipant(id string, src Source, log *slog.Logger, hint layout.Tile) *participant {
-	p := &participant{id: id, src: src, log: log, rehint: make(chan struct{}, 1)}
+func newParticipant(id string, src Source, log *slog.Logger, hint layout.Tile, cpu *processCPU) *participant {
+	p := &participant{id: id, src: src, log: log, rehint: make(chan struct{}, 1), cpu: cpu}
 	p.hint.Store(&hint)
 	return p
 }
@@ -39,6 +39,7 @@ type participant struct {
 	hint     atomic.Pointer[layout.Tile]
 	rehint   chan struct{}
 	restarts atomic.Uint64
+	cpu      *processCPU
 }
 
 // setHint asks for decoded pictures of about tile's size; the video
@@ -71,7 +72,7 @@ func (p *participant) runVideo(ctx context.Context, o *Options, t media.Track, v
 		dctx, cancel := context.WithCancel(ctx)
 		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
 			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(t, hint, o.Threads),
-			Stdin: true, Stdout: true,
+			Stdin: true, Stdout: true, OnExit: p.cpu.add(&p.cpu.videoDecoders),
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
 				keyFrame() // every incarnation starts at a key frame
 				var w unitWriter
@@ -150,7 +151,7 @@ func (p *participant) run(ctx context.Context, o *Options, mixer interface{ Writ
 		ain = make(chan *media.Unit, decoderQueue)
 		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
 			Name: "compose-audio-decoder", Path: o.Transcode.FFmpeg, Args: audioDecoderArgs(),
-			Stdin: true, Stdout: true,
+			Stdin: true, Stdout: true, OnExit: p.cpu.add(&p.cpu.audioDecoders),
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
 				w, err := newTSAudio(io.Stdin, tracks[ai])
 				if err != nil {
@@ -186,6 +187,7 @@ func (p *participant) run(ctx context.Context, o *Options, mixer interface{ Writ
 // ends or ctx is done.
 func (p *participant) dispatch(ctx context.Context, vi, ai int, vin, ain chan *media.Unit) {
 	videoGap := false
+	first := true
 	for {
 		var u *media.Unit
 		var ok bool
@@ -196,6 +198,10 @@ func (p *participant) dispatch(ctx context.Context, vi, ai int, vin, ain chan *m
 			if !ok {
 				return
 			}
+		}
+		if first {
+			p.log.Debug("first unit from the publisher", "track", u.Track, "key", u.Key)
+			first = false
 		}
 		switch {
 		case u.Track == vi && vin != nil:

@@ -53,7 +53,7 @@ func TestVP8Decoder(t *testing.T) {
 	}
 	hub := stream.NewHub([]media.Track{track}, nil)
 	p := newParticipant("v", hubSource{Reader: hub.NewReader("t", 0), tracks: hub.Tracks()}, discard(),
-		layout.Tile{Rect: layout.Rect{W: 160, H: 120}, Fill: layout.Cover})
+		layout.Tile{Rect: layout.Rect{W: 160, H: 120}, Fill: layout.Cover}, nil)
 	o := &Options{Transcode: config.Transcode{FFmpeg: "ffmpeg", StopGrace: 2 * time.Second}}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup

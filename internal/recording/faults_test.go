@@ -172,3 +172,25 @@ func TestLostSegmentEndsTheRecordingWithFailure(t *testing.T) {
 		t.Errorf("events %v", got)
 	}
 }
+
+func TestInvalidBucketIsRejectedAtOnce(t *testing.T) {
+	t.Parallel()
+	pub := &fakePublisher{}
+	m := NewManager(Config{Store: objstore.NewLocal(t.TempDir())}, pub, nil)
+	defer m.Close()
+	rc := recordingConfig(0, false)
+	bad := "Not_A_Bucket"
+	rc.DestinationConfiguration.S3.BucketName = &bad
+	hub := stream.NewHub(nil, nil)
+	if _, err := m.StreamStarted(StreamInfo{ChannelARN: testChannel, StreamID: "st-bad", RecordingConfig: rc,
+		Renditions: []Rendition{{Name: "240p30", Hub: hub}}}); err == nil {
+		t.Fatal("invalid bucket accepted")
+	}
+	evs := pub.all()
+	if len(evs) != 1 || evs[0]["recording_status"] != "Recording Start Failure" || evs[0]["recording_status_reason"] != "ValidationException" {
+		t.Fatalf("events %v", evs)
+	}
+	if hub.Readers() != 0 || m.Active() != 0 {
+		t.Errorf("readers %d, active %d after a rejected start", hub.Readers(), m.Active())
+	}
+}

@@ -161,6 +161,13 @@ func (m *Manager) StreamStarted(in StreamInfo) (string, error) {
 	if err != nil || typ != "channel" {
 		return "", fmt.Errorf("channel arn %q: not a channel arn", in.ChannelARN)
 	}
+	if err := objstore.CheckBucket(bucket); err != nil {
+		m.publish(map[string]any{"channel_name": in.ChannelName, "stream_id": in.StreamID,
+			"recording_status": EventStartFailure, "recording_status_reason": "ValidationException",
+			"recording_s3_bucket_name": bucket, "recording_s3_key_prefix": "", "recording_duration_ms": int64(0),
+			"recording_session_id": ""}, in.ChannelARN)
+		return "", fmt.Errorf("recording destination: %w", err)
+	}
 	plan := planStream(rc, in.Renditions)
 	if len(plan.record) == 0 && plan.thumb == nil {
 		m.log.Info("recording configuration records nothing", "channel_arn", in.ChannelARN)

@@ -70,7 +70,7 @@ func planStream(rc *ivsapi.RecordingConfiguration, rs []Rendition) streamPlan {
 	var p streamPlan
 	var usable []Rendition
 	for _, r := range rs {
-		if r.Hub != nil && r.Name != "" {
+		if r.Hub != nil && validRenditionName(r.Name) && !slices.ContainsFunc(usable, func(x Rendition) bool { return x.Name == r.Name }) {
 			usable = append(usable, r)
 		}
 	}
@@ -124,6 +124,23 @@ func planStream(rc *ivsapi.RecordingConfiguration, rs []Rendition) streamPlan {
 			latest:     slices.Contains(storage, ivsapi.ThumbnailConfigurationStorageLatest)}
 	}
 	return p
+}
+
+// maxRenditionName bounds a rendition name (a path element of every key).
+const maxRenditionName = 64
+
+// validRenditionName accepts names that are safe as one key path element:
+// letters, digits, '-', '_' and '.', not "." or "..".
+func validRenditionName(n string) bool {
+	if n == "" || len(n) > maxRenditionName || n == "." || n == ".." {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // codecsOf returns the RFC 6381 CODECS attribute of a stream's tracks, ""

@@ -52,7 +52,10 @@ func TestPlanStreamSelectsRenditionsAndThumbnails(t *testing.T) {
 	t.Parallel()
 	hub := stream.NewHub(nil, nil)
 	ladder := []Rendition{{Name: "1080p60", Height: 1080, Hub: hub}, {Name: "720p60", Height: 720, Hub: hub},
-		{Name: "720p30", Height: 720, Hub: hub}, {Name: "480p30", Height: 480, Hub: hub}, {Name: "160p30", Height: 160, Hub: hub}}
+		{Name: "720p30", Height: 720, Hub: hub}, {Name: "480p30", Height: 480, Hub: hub}, {Name: "160p30", Height: 160, Hub: hub},
+		// Unusable: duplicate name, no hub, names that are not one path element.
+		{Name: "480p30", Height: 480, Hub: hub}, {Name: "x", Height: 2000}, {Name: "..", Height: 2000, Hub: hub},
+		{Name: "a/b", Height: 2000, Hub: hub}, {Name: "", Height: 2000, Hub: hub}}
 	s := func(v string) *string { return &v }
 	names := func(rs []Rendition) []string {
 		var out []string

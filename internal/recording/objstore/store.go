@@ -28,6 +28,10 @@ const (
 // ErrNotFound is returned by Get for a missing object.
 var ErrNotFound = errors.New("object not found")
 
+// CheckBucket reports whether name is a valid bucket name (3-63
+// characters of a-z, 0-9, '-' and '.').
+func CheckBucket(name string) error { return checkName(name, "k") }
+
 // checkName rejects bucket names and keys that are not valid in S3 or that
 // would escape the bucket in a directory tree.
 func checkName(bucket, key string) error {

@@ -69,14 +69,18 @@ type RuleStats struct {
 	Pending int `json:"pending"`
 }
 
-// outbox orders pending deliveries by due time.
+// outbox orders pending deliveries by due time and counts the ones being
+// attempted, so that pending = waiting + running.
 type outbox struct {
-	mu   sync.Mutex
-	h    dueHeap
-	wake chan struct{}
+	mu      sync.Mutex
+	h       dueHeap
+	running map[string]int // rule -> deliveries popped and not finished
+	wake    chan struct{}
 }
 
-func newOutbox() *outbox { return &outbox{wake: make(chan struct{}, 1)} }
+func newOutbox() *outbox {
+	return &outbox{wake: make(chan struct{}, 1), running: map[string]int{}}
+}
 
 type dueHeap []*delivery
 
@@ -114,7 +118,28 @@ func (o *outbox) next(now time.Time) (*delivery, time.Duration) {
 	if wait := o.h[0].doc.NextAt.Sub(now); wait > 0 {
 		return nil, wait
 	}
-	return heap.Pop(&o.h).(*delivery), 0
+	d := heap.Pop(&o.h).(*delivery)
+	o.running[d.doc.Rule]++
+	return d, 0
+}
+
+// finish ends the attempt of a delivery next returned; requeue puts it
+// back for its next attempt.
+func (o *outbox) finish(d *delivery, requeue bool) {
+	o.mu.Lock()
+	if o.running[d.doc.Rule]--; o.running[d.doc.Rule] <= 0 {
+		delete(o.running, d.doc.Rule)
+	}
+	if requeue {
+		heap.Push(&o.h, d)
+	}
+	o.mu.Unlock()
+	if requeue {
+		select {
+		case o.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (o *outbox) pending() map[string]int {
@@ -123,6 +148,9 @@ func (o *outbox) pending() map[string]int {
 	m := map[string]int{}
 	for _, d := range o.h {
 		m[d.doc.Rule]++
+	}
+	for rule, n := range o.running {
+		m[rule] += n
 	}
 	return m
 }
@@ -176,6 +204,7 @@ func (b *Bus) dispatch(ctx context.Context) {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+			b.outbox.finish(d, false) // stays in the store for the next run
 			return
 		}
 		wg.Go(func() {
@@ -207,6 +236,8 @@ func permanent(err error) error { return permanentError{err} }
 
 // attempt runs one delivery and records its outcome.
 func (b *Bus) attempt(ctx context.Context, d *delivery) {
+	requeue := false
+	defer func() { b.outbox.finish(d, requeue) }()
 	cr := b.rules.Load().get(d.doc.Rule)
 	if cr == nil || d.doc.Target >= len(cr.rule.Targets) {
 		// The rule (and with it the outbox record) was deleted or changed.
@@ -256,7 +287,7 @@ func (b *Bus) attempt(ctx context.Context, d *delivery) {
 			ops = append(ops, store.Op{Type: store.OpPut, Record: rec})
 		}
 		log.Info("event delivery failed: will retry", "err", err, "retry_at", d.doc.NextAt)
-		defer b.outbox.push(d)
+		requeue = true
 	}
 	if rec, err := b.statsRecord(d.doc.Rule, st); err == nil {
 		ops = append(ops, store.Op{Type: store.OpPut, Record: rec})

@@ -175,10 +175,13 @@ func writeSynthetic(ctx context.Context, rd *segstore.Rendition, onPart func(uin
 				return
 			case <-t.C:
 			}
-			rd.AddPart(data, benchPartTarget, idx == 0, 9)
+			if idx == 6 {
+				rd.AddFinalPart(data, benchPartTarget, false, 9) // as the segmenter cuts
+			} else {
+				rd.AddPart(data, benchPartTarget, idx == 0, 9)
+			}
 			onPart(msn, idx, time.Now())
 		}
-		rd.EndSegment() // as the segmenter does when a segment is cut
 	}
 }
 

@@ -275,11 +275,22 @@ func (r *Rendition) EndSegment() {
 // AddPart appends a part to the open segment (StartSegment must have been
 // called). frames counts the video samples in it.
 func (r *Rendition) AddPart(data []byte, dur time.Duration, independent bool, frames int) {
+	r.addPart(data, dur, independent, frames, false)
+}
+
+// AddFinalPart appends the last part of the open segment and completes
+// the segment in the same snapshot, so no reader ever sees the segment
+// waiting for a part that will not come.
+func (r *Rendition) AddFinalPart(data []byte, dur time.Duration, independent bool, frames int) {
+	r.addPart(data, dur, independent, frames, true)
+}
+
+func (r *Rendition) addPart(data []byte, dur time.Duration, independent bool, frames int, final bool) {
 	r.wmu.Lock()
-	defer r.wmu.Unlock()
 	old := r.snap.Load()
 	last := old.Last()
 	if r.ended || last == nil || last.Complete {
+		r.wmu.Unlock()
 		return
 	}
 	c := *last
@@ -288,10 +299,18 @@ func (r *Rendition) AddPart(data []byte, dur time.Duration, independent bool, fr
 	c.Duration += dur
 	c.Size += len(data)
 	c.Frames += frames
+	c.Complete = final
 	next := r.clone(old)
 	next.Segments = slices.Clone(old.Segments)
 	next.Segments[len(next.Segments)-1] = &c
+	if final && c.Duration > next.MaxSegment {
+		next.MaxSegment = c.Duration
+	}
 	r.publish(old, next)
+	r.wmu.Unlock()
+	if final {
+		r.segmentDone(&c, old)
+	}
 }
 
 func (r *Rendition) end() {

@@ -208,3 +208,29 @@ func BenchmarkWaitWake(b *testing.B) {
 		}
 	}
 }
+
+func TestAddFinalPartCompletesAtOnce(t *testing.T) {
+	t.Parallel()
+	var done []uint64
+	_, _, r := newRendition(t, Options{OnSegment: func(e SegmentEvent) { done = append(done, e.Segment.MSN) }})
+	r.StartSegment(time.Now())
+	r.AddPart([]byte("a"), 300*time.Millisecond, true, 9)
+	before := r.Snapshot()
+	r.AddFinalPart([]byte("b"), 200*time.Millisecond, false, 6)
+	s := r.Snapshot()
+	if last := s.Last(); !last.Complete || len(last.Parts) != 2 || last.Duration != 500*time.Millisecond || s.MaxSegment != 500*time.Millisecond {
+		t.Fatalf("after AddFinalPart: %+v", last)
+	}
+	select {
+	case <-before.Changed():
+	default:
+		t.Error("readers of the previous snapshot were not woken")
+	}
+	if len(done) != 1 || done[0] != 0 {
+		t.Errorf("OnSegment calls %v", done)
+	}
+	r.AddPart([]byte("c"), time.Millisecond, false, 1) // no open segment: ignored
+	if countParts := len(r.Snapshot().Last().Parts); countParts != 2 {
+		t.Error("part added to a complete segment")
+	}
+}

@@ -239,16 +239,16 @@ func (s *Segmenter) handle(u *media.Unit) error {
 		// Key frames are compared by presentation time: with B-frames
 		// the DTS-to-PTS offset of the first frame may differ.
 		case u.Key && pts-s.segStart >= s.segTgt:
-			if err := s.emitPart(tl); err != nil {
+			// The part completes its segment in the same snapshot: its
+			// EXTINF is listed at once and the preload hint names the
+			// next segment's first part.
+			if err := s.emitPart(tl, true); err != nil {
 				return err
 			}
-			// Complete the segment now: its EXTINF is listed at once and
-			// the preload hint names the next segment's first part.
-			s.dst.EndSegment()
 			s.newSeg = true
 			s.segStart = pts
 		case since+s.frameEst > s.partTgt || since >= s.partTgt:
-			if err := s.emitPart(tl); err != nil {
+			if err := s.emitPart(tl, false); err != nil {
 				return err
 			}
 		}
@@ -388,7 +388,7 @@ func (s *Segmenter) flush() error {
 		l := s.lead.pending[len(s.lead.pending)-1]
 		end = l.dts + l.dur
 	}
-	return s.emitPart(end)
+	return s.emitPart(end, true)
 }
 
 func defaultDuration(t media.Track) int64 {
@@ -402,8 +402,8 @@ func defaultDuration(t media.Track) int64 {
 }
 
 // emitPart muxes the pending samples of every track as one part ending at
-// end (lead clock) and publishes it.
-func (s *Segmenter) emitPart(end int64) error {
+// end (lead clock) and publishes it; final completes the segment.
+func (s *Segmenter) emitPart(end int64, final bool) error {
 	lead := s.lead.pending
 	if len(lead) == 0 {
 		return nil
@@ -432,7 +432,12 @@ func (s *Segmenter) emitPart(end int64) error {
 		frames = len(video)
 	}
 	dur := media.Duration(end-s.partStart, s.lead.t.ClockRate)
-	s.dst.AddPart(data, dur, lead[0].u.Key, frames)
+	if final {
+		s.dst.AddFinalPart(data, dur, lead[0].u.Key, frames)
+		s.newSeg = true
+	} else {
+		s.dst.AddPart(data, dur, lead[0].u.Key, frames)
+	}
 	if s.opts.Latency != nil {
 		now := time.Now()
 		for _, ts := range s.byID {

@@ -412,3 +412,48 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// nullWriter is a ResponseWriter that discards, so BenchmarkServe*
+// measure the origin's own work (no network, no net/http).
+type nullWriter struct{ h http.Header }
+
+func (w *nullWriter) Header() http.Header         { return w.h }
+func (w *nullWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nullWriter) WriteHeader(int)             {}
+
+// BenchmarkServePlaylist: one blocking playlist request whose part exists
+// (the wake-up path minus the network), and one part request.
+func BenchmarkServePlaylist(b *testing.B) {
+	store := segstore.New(segstore.Options{})
+	ch := store.Open(testARN, segstore.Low, segstore.FMP4)
+	defer ch.Close()
+	rd, _ := ch.AddRendition("720p30", segstore.RenditionInfo{})
+	rd.SetInit(make([]byte, 800))
+	for seg := range 8 {
+		rd.StartSegment(time.Now())
+		for i := range 7 {
+			if i == 6 && seg < 7 {
+				rd.AddFinalPart(make([]byte, benchPartSize), benchPartTarget, false, 9)
+			} else {
+				rd.AddPart(make([]byte, benchPartSize), benchPartTarget, i == 0, 9)
+			}
+		}
+	}
+	org := New(Options{Store: store})
+	last := rd.Snapshot().Last()
+	for _, tc := range []struct{ name, url string }{
+		{"blocking_playlist", fmt.Sprintf("%s%s/720p30/playlist.m3u8?_HLS_msn=%d&_HLS_part=%d", PathPrefix, testChan, last.MSN, len(last.Parts)-1)},
+		{"part", fmt.Sprintf("%s%s/720p30/part-%s-%d-%d.m4s", PathPrefix, testChan, ch.Epoch(), last.MSN, 1)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, tc.url, nil)
+			req.RemoteAddr = "127.0.0.1:5555"
+			w := &nullWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				org.ServeHTTP(w, req)
+			}
+		})
+	}
+}

@@ -412,3 +412,42 @@ func TestNextPartIsWhereTheHintPoints(t *testing.T) {
 		t.Fatalf("only %d parts", published)
 	}
 }
+
+// TestAudioOnly: a rendition without video (IVS's audio_only) cuts on
+// audio frames: parts within the part target, 2 s segments, decodable.
+func TestAudioOnly(t *testing.T) {
+	t.Parallel()
+	full := source(t)
+	src := &cmaftest.Source{Tracks: []media.Track{full.Tracks[1]}}
+	src.Tracks[0].ID = 0
+	for _, u := range full.Units {
+		if u.Track == 1 {
+			c := *u
+			c.Track = 0
+			src.Units = append(src.Units, &c)
+		}
+	}
+	rd := runSource(t, src, segstore.FMP4)
+	snap := rd.Snapshot()
+	if len(snap.Segments) < 2 {
+		t.Fatalf("%d segments", len(snap.Segments))
+	}
+	for _, seg := range snap.Segments[:len(snap.Segments)-1] {
+		if seg.Duration < 2*time.Second || seg.Duration > 2050*time.Millisecond {
+			t.Errorf("segment %d lasts %s", seg.MSN, seg.Duration)
+		}
+		for _, p := range seg.Parts {
+			if p.Duration > 300*time.Millisecond || !p.Independent {
+				t.Errorf("segment %d part %d: %s independent=%v", seg.MSN, p.Index, p.Duration, p.Independent)
+			}
+		}
+	}
+	whole := append([]byte(nil), snap.Inits[0].Data...)
+	for _, p := range snap.Segments[0].Parts {
+		whole = append(whole, p.Data...)
+	}
+	streams := probe(t, whole, "audio.mp4")
+	if len(streams) != 1 || streams[0].CodecName != "aac" || streams[0].NbReadFrames == "0" {
+		t.Errorf("audio-only segment streams %+v", streams)
+	}
+}

@@ -82,6 +82,20 @@ func TestPagesLoadInChromium(t *testing.T) {
 		status := poll[string](t, tb, 5*time.Second, "the refusal", `document.getElementById("status").classList.contains("error") && document.getElementById("status").textContent`)
 		require.Contains(t, status, "not a participant token")
 		require.Empty(t, tb.errors(), "console errors on /stage")
+
+		// A revoked token is refused by the server: the page says so and
+		// stays ready for another token.
+		_, err := s.Realtime.DisconnectParticipant(ctx, &ivsrealtime.DisconnectParticipantInput{
+			StageArn: st.Stage.Arn, ParticipantId: tok.ParticipantToken.ParticipantId, Reason: aws.String("revoked"),
+		})
+		require.NoError(t, err)
+		tb.run(t, 10*time.Second,
+			chromedp.SetValue(chromedp.CSS("#token"), *tok.ParticipantToken.Token),
+			chromedp.Click(chromedp.CSS("#join")))
+		status = poll[string](t, tb, 15*time.Second, "the refusal", `document.getElementById("status").textContent.startsWith("Could not join") && document.getElementById("status").textContent`)
+		require.Contains(t, status, "refused")
+		require.False(t, eval[bool](t, tb, `document.getElementById("join").disabled`))
+		require.Nil(t, eval[any](t, tb, `window.stagecast.stage`))
 	})
 
 	t.Run("playback", func(t *testing.T) {

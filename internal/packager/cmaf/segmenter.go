@@ -23,6 +23,10 @@ const timelineStart = 10 * time.Second
 // audio-only, audio) samples that is not a discontinuity.
 const maxTimestampJump = 5 * time.Second
 
+// maxTimestampStepBack is the largest backward DTS step that is jitter
+// rather than a restarted clock.
+const maxTimestampStepBack = 500 * time.Millisecond
+
 // Options tune a Segmenter; zero fields take the rendition's store
 // options.
 type Options struct {
@@ -188,10 +192,11 @@ func (s *Segmenter) handle(u *media.Unit) error {
 	}
 	if s.started && !u.Discontinuity && ts == s.lead && ts.held != nil {
 		// A source whose clock jumps (encoder restart without a
-		// reconnect) is a discontinuity too: DTS never goes backwards
-		// and never leaps far ahead in a healthy stream.
+		// reconnect) is a discontinuity too: DTS never goes far backwards
+		// nor leaps far ahead in a healthy stream. Small steps back
+		// (rounding jitter) are squeezed by complete.
 		d := u.DTS + ts.off - ts.held.dts
-		if d <= 0 || d > media.Ticks(maxTimestampJump, ts.t.ClockRate) {
+		if d < -media.Ticks(maxTimestampStepBack, ts.t.ClockRate) || d > media.Ticks(maxTimestampJump, ts.t.ClockRate) {
 			s.log.Warn("timestamp jump, starting a discontinuity", "jump_ms", media.Duration(d, ts.t.ClockRate).Milliseconds())
 			c := *u
 			c.Discontinuity = true

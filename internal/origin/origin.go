@@ -23,6 +23,11 @@ type Authorizer interface {
 	Authorize(r *http.Request, channelARN string) error
 }
 
+// ErrUnknownChannel may be returned (or wrapped) by an Authorizer for a
+// channel that does not exist; the origin then answers 404 like for an
+// offline channel instead of 403.
+var ErrUnknownChannel = errors.New("unknown channel")
+
 // Options configure an Origin.
 type Options struct {
 	Store *segstore.Store
@@ -122,6 +127,10 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arn := t.channelARN()
 	if o.auth != nil {
 		if err := o.auth.Authorize(r, arn); err != nil {
+			if errors.Is(err, ErrUnknownChannel) {
+				o.fail(w, http.StatusNotFound, "channel is not live", true)
+				return
+			}
 			o.fail(w, http.StatusForbidden, err.Error(), false)
 			return
 		}

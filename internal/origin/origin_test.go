@@ -261,7 +261,7 @@ type tokenAuth struct{}
 
 func (tokenAuth) Authorize(r *http.Request, arn string) error {
 	if arn != testARN {
-		return errors.New("wrong channel")
+		return fmt.Errorf("lookup: %w", ErrUnknownChannel)
 	}
 	if r.URL.Query().Get("token") != "good/token+1" {
 		return errors.New("playback token required")
@@ -281,6 +281,7 @@ func TestAuthorizerAndViewers(t *testing.T) {
 			t.Errorf("403 body %q headers %v", r.body, r.header)
 		}
 	}
+	mustGet(t, l.base+"us-east-1.123456789012.channel.nonexistent1.m3u8", http.StatusNotFound)
 	const q = "token=good%2Ftoken%2B1"
 	mv := mustGet(t, l.base+testChan+".m3u8?"+q, 200)
 	uri := strings.Split(strings.TrimSpace(string(mv.body)), "\n")[4]

@@ -229,8 +229,10 @@ type Stats struct {
 	// encoder crashes.
 	Units           uint64
 	EncoderRestarts int64
-	// Behind counts frames the clock could not queue to an encoder.
-	Behind uint64
+	// Behind counts frames the clock could not queue to an encoder (they
+	// are repeated later); Skipped those dropped because the encoder was
+	// more than 2 s late.
+	Behind, Skipped uint64
 	// RenderTime is the compositor's total drawing time.
 	RenderTime time.Duration
 	// DestDropped counts units lost to full destination queues.

@@ -124,6 +124,7 @@ func (c *composition) stats() Stats {
 		s.Units += e.units.Load()
 		s.EncoderRestarts += e.restarts.Load()
 		s.Behind += e.behind.Load()
+		s.Skipped += e.skipped.Load()
 	}
 	s.FirstFrameDrawn = map[int]int64{}
 	if len(c.encs) > 0 {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
@@ -26,6 +27,12 @@ const (
 	encoderVideoQueue = 4
 	encoderAudioQueue = 50
 )
+
+// maxCatchUp bounds how much late output the clocks make up for when the
+// encoder stalled (a restart, a CPU-starved machine): beyond it time is
+// skipped (in both video and audio, so they stay in sync) instead of
+// growing the latency.
+const maxCatchUp = 2 * time.Second
 
 // videoFrame is one rendered canvas to write n times.
 type videoFrame struct {
@@ -73,6 +80,7 @@ type encoder struct {
 	written    atomic.Int64
 	firstDrawn [maxDrawn + 1]atomic.Int64
 	behind     atomic.Uint64 // frames the clocks could not queue
+	skipped    atomic.Uint64 // late frames dropped beyond maxCatchUp
 	restarts   atomic.Int64
 }
 
@@ -119,11 +127,16 @@ func (e *encoder) start(o *Options) {
 func (e *encoder) pushVideo(canvasBytes []byte, n int64, drawn int) {
 	bp := e.pool.Get().(*[]byte)
 	*bp = append((*bp)[:0], canvasBytes...)
+	total := n + e.pendingV
+	if limit := int64(maxCatchUp.Seconds() * e.fps); total > limit {
+		e.skipped.Add(uint64(total - limit))
+		total = limit
+	}
 	select {
-	case e.video <- videoFrame{buf: bp, n: n + e.pendingV, drawn: min(drawn, maxDrawn)}:
+	case e.video <- videoFrame{buf: bp, n: total, drawn: min(drawn, maxDrawn)}:
 		e.pendingV = 0
 	default:
-		e.pendingV += n
+		e.pendingV = total
 		e.behind.Add(uint64(n))
 		e.pool.Put(bp)
 	}
@@ -131,6 +144,7 @@ func (e *encoder) pushVideo(canvasBytes []byte, n int64, drawn int) {
 
 // pushAudio queues one mixed frame; it never blocks.
 func (e *encoder) pushAudio(pcm []byte) {
+	e.pendingA = min(e.pendingA, int64(maxCatchUp/mix.FrameDuration))
 	select {
 	case e.audio <- audioChunk{silence: e.pendingA, pcm: pcm}:
 		e.pendingA = 0

@@ -557,8 +557,8 @@ func TestChannelRecordingLocal(t *testing.T) {
 	require.Equal(t, *ch.Channel.Arn, meta.ChannelARN)
 	require.Greater(t, meta.Media.HLS.DurationMS, int64(5000))
 	master := filepath.Join(root, meta.Media.HLS.Path, meta.Media.HLS.Playlist)
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", master, "-f", "null", "-").CombinedOutput()
-	require.NoError(t, err, "the recording plays: %s", out)
+	out, err := exec.Command("ffmpeg", "-v", "error", "-xerror", "-i", master, "-f", "null", "-").CombinedOutput()
+	require.NoError(t, err, "the recording plays as one stream: %s", out)
 	segs, _ := filepath.Glob(filepath.Join(root, meta.Media.HLS.Path, "*", "*.ts"))
 	require.NotEmpty(t, segs)
 	for _, s := range segs {

@@ -171,6 +171,16 @@ func (s *segmenter) push(u *media.Unit) (*segment, error) {
 
 func (s *segmenter) start(dts int64) error {
 	s.buf.Reset()
+	if s.w != nil && !s.nextDisc {
+		// One writer for the whole run keeps the continuity counters
+		// going from segment to segment, so players that read the
+		// playlist as one transport stream see no corrupt packets; the
+		// writer repeats PAT/PMT at every key frame, so each segment
+		// still starts with its tables.
+		s.open, s.segStart = true, dts
+		s.curDisc, s.nextDisc = s.nextDisc, false
+		return nil
+	}
 	var tracks []*mpegts.Track
 	s.vt, s.at = nil, nil
 	if s.video >= 0 {

@@ -25,7 +25,7 @@ import (
 func (a *App) wireLive(ctx context.Context) error {
 	cfg := a.cfg
 	log := a.log
-	a.recorder = recording.NewManager(a.recordingConfig(), a.Events, obs.Component(log, "recording"))
+	a.recorder = recording.NewManager(a.recordingConfig(), a.Events, log) // it adds its component
 	a.goRun("recording", a.recorder.Run)
 
 	a.segs = segstore.New(segstore.Options{
@@ -81,7 +81,7 @@ func (a *App) wireLive(ctx context.Context) error {
 
 func (a *App) recordingConfig() recording.Config {
 	rc := recording.ConfigFrom(a.cfg.Recording, a.cfg.DataDir)
-	rc.Thumbnailer = recording.FFmpegThumbnailer{Transcode: a.cfg.Transcode, Log: obs.Component(a.log, "thumbnails")}
+	rc.Thumbnailer = recording.FFmpegThumbnailer{Transcode: a.cfg.Transcode, Log: a.log}
 	return rc
 }
 

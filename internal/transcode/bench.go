@@ -91,7 +91,7 @@ func BenchLadder(ctx context.Context, cfg config.Transcode, input, channelType s
 		return res, fmt.Errorf("open bench input: %w", err)
 	}
 	tracks, units, err := DemuxTS(f)
-	f.Close()
+	_ = f.Close()
 	if err != nil {
 		return res, err
 	}

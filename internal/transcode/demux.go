@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
 	"github.com/stagecast/stagecast/internal/media"
 )
@@ -54,7 +55,7 @@ func DemuxTS(r io.Reader) ([]media.Track, []*media.Unit, error) {
 	}
 	for _, t := range tr.Tracks() {
 		switch c := t.Codec.(type) {
-		case *mpegts.CodecH264:
+		case *tscodecs.H264:
 			if videoID >= 0 {
 				continue
 			}
@@ -84,7 +85,7 @@ func DemuxTS(r io.Reader) ([]media.Track, []*media.Unit, error) {
 				d := ts(dts)
 				return add(&media.Unit{Track: id, PTS: d + (pts - dts), DTS: d, Key: key, NALUs: au})
 			})
-		case *mpegts.CodecMPEG4Audio:
+		case *tscodecs.MPEG4Audio:
 			conf, err := c.Config.Marshal()
 			if err != nil || c.Config.SampleRate <= 0 {
 				continue

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
 	"github.com/stagecast/stagecast/internal/media"
 	"github.com/stagecast/stagecast/internal/stream"
@@ -44,7 +45,7 @@ func sourceTS(t testing.TB, seconds int) string {
 		return p
 	}
 	// Kept between runs (generating it costs seconds on a busy machine).
-	p := filepath.Join(os.TempDir(), fmt.Sprintf("stagecast-transcode-src-720p30-%ds.ts", seconds))
+	p := filepath.Join(os.TempDir(), fmt.Sprintf("stagecast-transcode-src-720p30-1500k-%ds.ts", seconds))
 	if _, err := os.Stat(p); err == nil {
 		sourceFiles[key] = p
 		return p
@@ -54,7 +55,7 @@ func sourceTS(t testing.TB, seconds int) string {
 		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-ac", "2", "-t", fmt.Sprint(seconds),
-		"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-bf", "2", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", "ultrafast", "-b:v", "1500k", "-g", "60", "-bf", "2", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "128k", "-f", "mpegts", tmp).CombinedOutput()
 	if err != nil {
 		t.Fatalf("generate source: %v\n%s", err, out)
@@ -66,8 +67,27 @@ func sourceTS(t testing.TB, seconds int) string {
 	return p
 }
 
+type demuxed struct {
+	tracks []media.Track
+	units  []*media.Unit
+}
+
+var (
+	demuxMu    sync.Mutex
+	demuxCache = map[string]demuxed{}
+)
+
+// demuxFile demuxes path once per test binary (units are immutable and
+// shared between tests).
 func demuxFile(t testing.TB, path string) ([]media.Track, []*media.Unit) {
 	t.Helper()
+	demuxMu.Lock()
+	defer demuxMu.Unlock()
+	if d, ok := demuxCache[path]; ok {
+		return d.tracks, d.units
+	}
+	start := time.Now()
+	defer func() { t.Logf("demuxed %s in %v", filepath.Base(path), time.Since(start)) }()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +97,7 @@ func demuxFile(t testing.TB, path string) ([]media.Track, []*media.Unit) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	demuxCache[path] = demuxed{tracks, units}
 	return tracks, units
 }
 
@@ -119,16 +140,16 @@ func writeTS(t testing.TB, path string, tracks []media.Track, units []*media.Uni
 	byID := map[int]*mpegts.Track{}
 	var list []*mpegts.Track
 	for _, tr := range tracks {
-		var c mpegts.Codec
+		var c tscodecs.Codec
 		switch tr.Codec {
 		case media.H264:
-			c = &mpegts.CodecH264{}
+			c = &tscodecs.H264{}
 		case media.AAC:
 			var conf mpeg4audio.AudioSpecificConfig
 			if err := conf.Unmarshal(tr.AACConfig); err != nil {
 				t.Fatal(err)
 			}
-			c = &mpegts.CodecMPEG4Audio{Config: conf}
+			c = &tscodecs.MPEG4Audio{Config: conf}
 		default:
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
 	"github.com/stagecast/stagecast/internal/config"
 	"github.com/stagecast/stagecast/internal/media"
@@ -271,7 +272,7 @@ func (l *Ladder) attach(ctx context.Context, p *Pipes) error {
 		})
 	}
 	feedErr := l.feed(feedCtx, in, p.Stdin)
-	p.Stdin.Close()
+	_ = p.Stdin.Close()
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -314,9 +315,9 @@ func (l *Ladder) readRendition(o *rendOut, r io.Reader, in *tsInput) error {
 	var audioTrack media.Track
 	for _, t := range tr.Tracks() {
 		switch c := t.Codec.(type) {
-		case *mpegts.CodecH264:
+		case *tscodecs.H264:
 			video = t
-		case *mpegts.CodecMPEG4Audio:
+		case *tscodecs.MPEG4Audio:
 			if audio == nil {
 				audio = t
 				conf, err := c.Config.Marshal()

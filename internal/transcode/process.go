@@ -305,7 +305,7 @@ func (p *Process) makePipes(n int) (*pipeSet, *exec.Cmd, error) {
 
 func (ps *pipeSet) closeChild() {
 	for _, f := range ps.child {
-		f.Close()
+		_ = f.Close()
 	}
 	ps.child = nil
 }
@@ -313,7 +313,7 @@ func (ps *pipeSet) closeChild() {
 func (ps *pipeSet) closeAll() {
 	ps.closeChild()
 	for _, f := range ps.all {
-		f.Close()
+		_ = f.Close()
 	}
 }
 
@@ -342,10 +342,10 @@ func (p *Process) incarnation(ctx context.Context) (Exit, error) {
 		p.cur = cmd.Process
 	}
 	p.mu.Unlock()
-	stderrW.Close()
+	_ = stderrW.Close()
 	ps.closeChild()
 	if err != nil {
-		stderrR.Close()
+		_ = stderrR.Close()
 		ps.closeAll()
 		ex.Err, ex.Ended = fmt.Errorf("%w: %w", errStart, err), time.Now()
 		p.log.Error("cannot start process", "path", p.spec.Path, "err", err)
@@ -445,7 +445,7 @@ loop:
 	case <-time.After(p.cfg.StopGrace):
 		// A grandchild outside the group kept stderr open.
 	}
-	stderrR.Close()
+	_ = stderrR.Close()
 	wg.Wait()
 
 	ex.Ended = time.Now()

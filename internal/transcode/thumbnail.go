@@ -136,7 +136,7 @@ func (th *Thumbnailer) attach(ctx context.Context, p *Pipes) error {
 		}
 	})
 	feedErr := th.feed(feedCtx, in)
-	p.Stdin.Close()
+	_ = p.Stdin.Close()
 	wg.Wait()
 	if readErr != nil {
 		return readErr

@@ -10,6 +10,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/substructs"
 
 	"github.com/stagecast/stagecast/internal/media"
 )
@@ -53,23 +55,23 @@ func newTSInput(tracks []media.Track, out io.Writer, videoOnly bool) (*tsInput, 
 	var list []*mpegts.Track
 	haveAudio := false
 	for _, t := range tracks {
-		var c mpegts.Codec
+		var c tscodecs.Codec
 		switch {
 		case t.Kind == media.Video && in.video < 0 && t.Codec == media.H264:
-			c = &mpegts.CodecH264{}
+			c = &tscodecs.H264{}
 			in.video = t.ID
 		case t.Kind == media.Video && in.video < 0 && t.Codec == media.H265:
-			c = &mpegts.CodecH265{}
+			c = &tscodecs.H265{}
 			in.video = t.ID
 		case t.Kind == media.Audio && !haveAudio && !videoOnly && t.Codec == media.AAC:
 			var conf mpeg4audio.AudioSpecificConfig
 			if err := conf.Unmarshal(t.AACConfig); err != nil {
 				return nil, fmt.Errorf("audio track %d: %w", t.ID, err)
 			}
-			c = &mpegts.CodecMPEG4Audio{Config: conf}
+			c = &tscodecs.MPEG4Audio{Config: conf}
 			haveAudio = true
 		case t.Kind == media.Audio && !haveAudio && !videoOnly && t.Codec == media.Opus:
-			c = &mpegts.CodecOpus{ChannelCount: max(t.Channels, 1)}
+			c = &tscodecs.Opus{Desc: &substructs.OpusAudioDescriptor{ChannelConfigCode: uint8(min(max(t.Channels, 1), 2))}}
 			haveAudio = true
 		default:
 			continue
@@ -115,7 +117,7 @@ func (in *tsInput) write(u *media.Unit) error {
 	pts := (toTS(u.PTS, t.ClockRate) + off) & tsMask
 	var err error
 	switch c := mt.Codec.(type) {
-	case *mpegts.CodecH264, *mpegts.CodecH265:
+	case *tscodecs.H264, *tscodecs.H265:
 		dts := (toTS(u.DTS, t.ClockRate) + off) & tsMask
 		au := u.NALUs
 		if u.Key {
@@ -124,15 +126,15 @@ func (in *tsInput) write(u *media.Unit) error {
 		if len(au) == 0 {
 			return nil
 		}
-		if _, ok := c.(*mpegts.CodecH264); ok {
+		if _, ok := c.(*tscodecs.H264); ok {
 			err = in.w.WriteH264(mt, pts, dts, au)
 		} else {
 			err = in.w.WriteH265(mt, pts, dts, au)
 		}
 		in.lastDTS.Store(toTS(u.DTS, t.ClockRate))
-	case *mpegts.CodecMPEG4Audio:
+	case *tscodecs.MPEG4Audio:
 		err = in.w.WriteMPEG4Audio(mt, pts, [][]byte{u.Payload})
-	case *mpegts.CodecOpus:
+	case *tscodecs.Opus:
 		err = in.w.WriteOpus(mt, pts, [][]byte{u.Payload})
 	}
 	if err != nil {

@@ -30,12 +30,12 @@ func (a *App) wireLive(ctx context.Context) error {
 
 	a.segs = segstore.New(segstore.Options{
 		PartTarget: cfg.Playback.PartTarget, SegmentTarget: cfg.Playback.SegmentTarget,
-		WindowSegments: cfg.Playback.WindowSegments, Log: obs.Component(log, "segstore"),
+		WindowSegments: cfg.Playback.WindowSegments, Log: log,
 	})
 	a.origin = origin.New(origin.Options{
 		Store: a.segs, Authorizer: live.NewAccess(a.Channels, nil),
 		BlockTimeout: cfg.Playback.BlockTimeout, ViewerWindow: cfg.Playback.ViewerWindow,
-		Log: obs.Component(log, "origin"),
+		Log: log,
 	})
 	a.origin.Register(a.mux)
 
@@ -46,7 +46,7 @@ func (a *App) wireLive(ctx context.Context) error {
 	a.Channels.SetLive(a.Live)
 	a.goRun("live sessions", a.Live.Run)
 
-	rtmpLog := obs.Component(log, "ingest.rtmp")
+	rtmpLog := log // the ingest servers add their component
 	rtmpSrv, err := rtmp.New(rtmp.Config{
 		Listener: a.rtmpLn, Sink: a.Live, Log: rtmpLog, MaxConns: cfg.Ingest.MaxPublishers,
 		HandshakeTimeout: cfg.Ingest.HandshakeTimeout, ReadTimeout: cfg.Ingest.ReadTimeout,
@@ -68,7 +68,7 @@ func (a *App) wireLive(ctx context.Context) error {
 	}
 	a.goRun("rtmps ingest", rtmpsSrv.Run)
 	srtSrv, err := srt.New(srt.Config{
-		Addr: a.srtAddr, Sink: a.Live, Log: obs.Component(log, "ingest.srt"), MaxConns: cfg.Ingest.MaxPublishers,
+		Addr: a.srtAddr, Sink: a.Live, Log: log, MaxConns: cfg.Ingest.MaxPublishers,
 		HandshakeTimeout: cfg.Ingest.HandshakeTimeout, ReadTimeout: cfg.Ingest.ReadTimeout, Latency: cfg.Ingest.SRTLatency,
 	})
 	if err != nil {
@@ -123,7 +123,7 @@ func (a *App) newPipeline(_ context.Context, s *live.Session) (live.Pipeline, er
 	if deref(ch.ContainerFormat) == "FRAGMENTED_MP4" {
 		container = segstore.FMP4
 	}
-	ladder, err := transcode.NewLadder(a.cfg.Transcode, s.Hub, plan, obs.Component(a.log, "transcode").With("channel_arn", s.ChannelARN()))
+	ladder, err := transcode.NewLadder(a.cfg.Transcode, s.Hub, plan, a.log.With("channel_arn", s.ChannelARN()))
 	if err != nil {
 		return nil, err
 	}
@@ -164,13 +164,13 @@ func (a *App) newPipeline(_ context.Context, s *live.Session) (live.Pipeline, er
 }
 
 func (p *pipeline) addRendition(ctx context.Context, r transcode.Rendition, hub *stream.Hub) {
-	log := obs.Component(p.a.log, "packager").With("channel_arn", p.s.ChannelARN(), "rendition", r.Name)
+	log := obs.Component(p.a.log, "live").With("channel_arn", p.s.ChannelARN(), "rendition", r.Name)
 	rend, err := p.seg.AddRendition(r.Name, segstore.RenditionInfo{Tracks: hub.Tracks(), Bandwidth: r.VideoBitrate + r.AudioBitrate, FrameRate: float64(r.FPS)})
 	if err != nil {
 		log.Warn("add rendition", "err", err)
 		return
 	}
-	sg, err := cmaf.New(hub.NewReader("segmenter "+r.Name, 0), hub.Tracks(), rend, cmaf.Options{Log: log})
+	sg, err := cmaf.New(hub.NewReader("segmenter "+r.Name, 0), hub.Tracks(), rend, cmaf.Options{Log: p.a.log})
 	if err != nil {
 		log.Warn("segmenter", "err", err)
 		return

@@ -372,6 +372,19 @@ func TestComposeFFmpeg(t *testing.T) {
 	if rms := math.Sqrt(sum / float64(len(pcm)/2)); rms < 1000 {
 		t.Fatalf("audio rms %.0f: mixed tones missing", rms)
 	}
+	// Both publishers' tones are in the mix (and the third's at the end),
+	// far above a frequency nobody sent.
+	samples := make([]float64, len(pcm)/2)
+	for i := range samples {
+		samples[i] = float64(int16(uint16(pcm[2*i]) | uint16(pcm[2*i+1])<<8))
+	}
+	tail := samples[len(samples)-48000:]
+	noise := goertzel(tail, 2500)
+	for _, f := range []float64{440, 1000, 700} {
+		if p := goertzel(tail, f); p < 100*noise {
+			t.Errorf("tone %.0f Hz: power %.3g vs %.3g at 2500 Hz", f, p, noise)
+		}
+	}
 
 	smu.Lock()
 	defer smu.Unlock()
@@ -394,4 +407,15 @@ func waitForT(t *testing.T, d time.Duration, f func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// goertzel returns the power of frequency f (Hz) in 48 kHz samples.
+func goertzel(x []float64, f float64) float64 {
+	w := 2 * math.Pi * f / 48000
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, v := range x {
+		s1, s2 = v+c*s1-s2, s1
+	}
+	return s1*s1 + s2*s2 - c*s1*s2
 }

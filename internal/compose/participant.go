@@ -118,7 +118,7 @@ func (p *participant) runVideo(ctx context.Context, o *Options, t media.Track, v
 
 func (p *participant) setFrame(f *canvas.Frame) {
 	c := &canvas.Frame{W: f.W, H: f.H}
-	c.SetBytes(append([]byte(nil), f.Bytes(nil)...))
+	c.SetBytes(f.Bytes(make([]byte, 0, canvas.Size(f.W, f.H))))
 	p.latest.Store(c)
 	if p.decoded.Add(1) == 1 {
 		p.log.Debug("first picture decoded", "width", f.W, "height", f.H)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,7 +43,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 		// gortmplib has "should not happen" panics on input it did not
 		// expect; one bad client must not take the server down.
 		if r := recover(); r != nil {
-			c.log.Error("connection handler panicked", "err", fmt.Sprint(r))
+			c.log.Error("connection handler panicked", "err", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
 	c.serve(ctx)
@@ -149,6 +150,20 @@ func (c *conn) publish(ctx context.Context, r *gortmplib.Reader, sess ingest.Ses
 		}
 	})
 
+	finish := sync.OnceFunc(func() {
+		close(done)
+		wg.Wait()
+	})
+	defer finish()
+	defer func() {
+		// A parser panic (recovered and logged in handle) still ends the
+		// session.
+		if r := recover(); r != nil {
+			sess.Close(fmt.Errorf("internal error: %v", r))
+			panic(r)
+		}
+	}()
+
 	var units, bytes int64
 	attach(r, r.Tracks(), tracks, func(u *media.Unit) {
 		units++
@@ -159,8 +174,7 @@ func (c *conn) publish(ctx context.Context, r *gortmplib.Reader, sess ingest.Ses
 	for err == nil {
 		err = r.Read()
 	}
-	close(done)
-	wg.Wait()
+	finish()
 
 	var end error
 	reason := ""

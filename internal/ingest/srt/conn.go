@@ -30,6 +30,7 @@ type srtConn struct {
 	passphrase auth.Secret
 	log        *slog.Logger
 
+	closed       atomic.Bool  // set before this side closes the connection
 	lastRead     atomic.Int64 // unix nanoseconds of the last payload
 	longWaitEnd  atomic.Int64 // unix nanoseconds when a read that waited >= idleTO/2 returned
 	decodeErrors atomic.Int64
@@ -41,9 +42,19 @@ type srtConn struct {
 // anything; a closed connection answers io.EOF at once, every time.
 const maxSpuriousEOF = 1000
 
+// close closes the connection from this side. Read answers io.EOF from
+// then on: gosrt may still hand out queued packets after Close.
+func (c *srtConn) close() {
+	c.closed.Store(true)
+	_ = c.conn.Close()
+}
+
 // Read feeds the MPEG-TS reader and notes when data last arrived.
 func (c *srtConn) Read(p []byte) (int, error) {
 	for eofs := 0; ; eofs++ {
+		if c.closed.Load() {
+			return 0, io.EOF
+		}
 		start := time.Now()
 		n, err := c.conn.Read(p)
 		now := time.Now()
@@ -67,7 +78,7 @@ func (c *srtConn) serve(ctx context.Context) {
 	var timedOut atomic.Bool
 	hsTimer := time.AfterFunc(c.s.hsTO, func() {
 		timedOut.Store(true)
-		_ = c.conn.Close()
+		c.close()
 	})
 	defer hsTimer.Stop()
 	noMedia := func(err error) {
@@ -133,10 +144,23 @@ func (c *srtConn) publish(ctx context.Context, r *mpegts.Reader, d *demuxer, ses
 		select {
 		case <-sess.Done():
 			stopped.Store(true)
-			_ = c.conn.Close()
+			c.close()
 		case <-done:
 		}
 	})
+	finish := sync.OnceFunc(func() {
+		close(done)
+		wg.Wait()
+	})
+	defer finish()
+	defer func() {
+		// A parser panic (recovered and logged in handle) still ends the
+		// session.
+		if r := recover(); r != nil {
+			sess.Close(fmt.Errorf("internal error: %v", r))
+			panic(r)
+		}
+	}()
 
 	var units, bytes int64
 	d.goLive(func(u *media.Unit) {
@@ -148,8 +172,7 @@ func (c *srtConn) publish(ctx context.Context, r *mpegts.Reader, d *demuxer, ses
 	for err == nil {
 		err = r.Read()
 	}
-	close(done)
-	wg.Wait()
+	finish()
 
 	// SRT carries no unpublish; a caller that closed its socket sent data
 	// until just before, while the idle timeout fires after a silence (the

@@ -23,6 +23,11 @@ const (
 	// maxParamSetLen bounds an SPS/PPS/VPS kept for the track description.
 	maxParamSetLen = 4096
 	videoClockRate = 90000
+	// timelineOffset (90 kHz) is added to every timestamp: the first one
+	// seen becomes 1 s, so units muxed up to 1 s behind it (audio
+	// interleaving, B-frame decode delay) keep a positive time. Units
+	// earlier still are dropped.
+	timelineOffset = 90000
 )
 
 var errUnsupportedCodec = errors.New("unsupported codec")
@@ -107,7 +112,7 @@ func (d *demuxer) attach(r *mpegts.Reader) {
 			clock := newAACClock(d.tracks[i].ClockRate)
 			r.OnDataMPEG4Audio(t, func(pts int64, aus [][]byte) error {
 				now := time.Now()
-				base := d.td.Decode(pts) * int64(d.tracks[i].ClockRate) / 90000
+				base := (d.td.Decode(pts) + timelineOffset) * int64(d.tracks[i].ClockRate) / 90000
 				for n, au := range aus {
 					ts := clock.next(base + int64(n)*clock.frameLen)
 					d.emit(&media.Unit{Track: i, PTS: ts, DTS: ts, Key: true, Payload: au, Arrival: now})
@@ -120,6 +125,12 @@ func (d *demuxer) attach(r *mpegts.Reader) {
 
 func (d *demuxer) video(i int, pts, dts int64, au [][]byte) {
 	now := time.Now()
+	// DTS first: it is the earlier of the two.
+	dts = d.td.Decode(dts) + timelineOffset
+	pts = d.td.Decode(pts) + timelineOffset
+	if dts < 0 {
+		return
+	}
 	tr := &d.tracks[i]
 	hevc := tr.Codec == media.H265
 	key := false
@@ -165,7 +176,7 @@ func (d *demuxer) video(i int, pts, dts int64, au [][]byte) {
 		}
 		d.seenKey[i] = true
 	}
-	d.emit(&media.Unit{Track: i, PTS: d.td.Decode(pts), DTS: d.td.Decode(dts), Key: key, NALUs: au, Arrival: now})
+	d.emit(&media.Unit{Track: i, PTS: pts, DTS: dts, Key: key, NALUs: au, Arrival: now})
 }
 
 // param records a parameter set while the tracks are not published yet;
@@ -179,6 +190,12 @@ func (d *demuxer) param(dst *[]byte, n []byte) bool {
 }
 
 func (d *demuxer) emit(u *media.Unit) {
+	if u.DTS < 0 {
+		// Earlier than the first timestamp of the stream (audio muxed
+		// behind the first picture): dropped so that no consumer sees a
+		// negative decode time.
+		return
+	}
 	if d.live != nil {
 		d.live(u)
 		return

@@ -10,7 +10,8 @@
 // After the handshake the transport stream is demuxed (mediacommon's
 // mpegts.Reader) into media.Units: H.264 and H.265 access units as NAL units
 // without start codes, AAC frames without ADTS headers; timestamps unwrapped
-// from the 33-bit 90 kHz clock (audio rescaled to its sample rate). Units
+// from the 33-bit 90 kHz clock (audio rescaled to its sample rate), the
+// stream's first timestamp placed at 1 s so none is negative. Units
 // are buffered (bounded) until every video track showed its parameter sets
 // and a key frame, so the Request passed to Sink.Publish carries SPS/PPS
 // and the picture size. SRT has no unpublish message: a caller that closes

@@ -321,6 +321,9 @@ func checkUnits(t *testing.T, tracks []media.Track, units []*media.Unit, minPerT
 	count := map[int]int{}
 	keys := map[int]int{}
 	for _, u := range units {
+		if u.DTS < 0 || u.PTS < 0 {
+			t.Fatalf("track %d: negative timestamp DTS %d PTS %d", u.Track, u.DTS, u.PTS)
+		}
 		if u.Track < 0 || u.Track >= len(tracks) {
 			t.Fatalf("unit for unknown track %d", u.Track)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -136,7 +137,7 @@ func (s *Server) handle(ctx context.Context, req gosrt.ConnRequest) {
 		// One malformed stream must not take the server down if a parser
 		// below panics.
 		if r := recover(); r != nil {
-			log.Error("connection handler panicked", "err", fmt.Sprint(r))
+			log.Error("connection handler panicked", "err", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
 	refuse := func(code gosrt.RejectionReason, reason string) {
@@ -182,9 +183,9 @@ func (s *Server) handle(ctx context.Context, req gosrt.ConnRequest) {
 		log.Info("srt accept failed", "err", err)
 		return
 	}
-	defer func() { _ = conn.Close() }()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
 	c := &srtConn{s: s, conn: conn, key: secret, passphrase: pass, log: log}
+	defer c.close()
+	stop := context.AfterFunc(ctx, c.close)
+	defer stop()
 	c.serve(ctx)
 }

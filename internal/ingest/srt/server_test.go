@@ -97,7 +97,7 @@ func TestPublishFFmpeg(t *testing.T) {
 			// the latency window. Require about 40% and a span of 1.5 s.
 			checkUnits(t, req.Tracks, units, []int{45, 70})
 			for i, tr := range req.Tracks {
-				if span := media.Duration(lastDTS(units, i), tr.ClockRate); span < 1500*time.Millisecond {
+				if span := media.Duration(lastDTS(units, i)-firstDTS(units, i), tr.ClockRate); span < 1500*time.Millisecond {
 					t.Errorf("track %d spans %s, want >= 1.5s", i, span)
 				}
 			}
@@ -137,6 +137,15 @@ func logSpan(t *testing.T, tracks []media.Track, units []*media.Unit) {
 		}
 		t.Logf("track %d %s: %d units, DTS %s .. %s", i, tr, n, media.Duration(first, tr.ClockRate), media.Duration(last, tr.ClockRate))
 	}
+}
+
+func firstDTS(units []*media.Unit, track int) int64 {
+	for _, u := range units {
+		if u.Track == track {
+			return u.DTS
+		}
+	}
+	return 0
 }
 
 func lastDTS(units []*media.Unit, track int) int64 {
@@ -235,6 +244,11 @@ func TestSessionDoneDropsConnection(t *testing.T) {
 	sink := newFakeSink(testKey, testPass)
 	var logs logBuffer
 	srv := startServer(t, testConfig(sink, &logs))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
 	res := runFFmpeg(t, append(ffmpegPublishArgs(60), "-f", "mpegts", srtURL(srv, testKey, testPass))...)
 	sess := waitSession(t, sink, 30*time.Second)
 	sess.stop()

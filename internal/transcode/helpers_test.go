@@ -101,8 +101,9 @@ func demuxFile(t testing.TB, path string) ([]media.Track, []*media.Unit) {
 	return tracks, units
 }
 
-// publish writes units to hub at speed times real time (0 = as fast as
-// possible), then closes the hub, unless ctx ends first.
+// publish writes copies of units, stamped with their Arrival, to hub at
+// speed times real time (0 = as fast as possible), then closes the hub,
+// unless ctx ends first.
 func publish(ctx context.Context, hub *stream.Hub, tracks []media.Track, units []*media.Unit, speed float64) {
 	defer hub.Close()
 	start := time.Now()
@@ -125,7 +126,9 @@ func publish(ctx context.Context, hub *stream.Hub, tracks []media.Track, units [
 		if ctx.Err() != nil {
 			return
 		}
-		hub.Write(u)
+		c := *u
+		c.Arrival = time.Now()
+		hub.Write(&c)
 	}
 }
 

@@ -107,9 +107,13 @@ func TestLadderStandard720p(t *testing.T) {
 	t.Logf("ladder ended after %v", time.Since(start))
 	srcUnits := cols[0].snapshot()
 	srcKeys := map[int64]bool{}
+	srcArrival := map[int64]time.Time{}
 	for _, u := range srcUnits {
-		if u.Track == 0 && u.Key {
-			srcKeys[u.PTS] = true
+		if u.Track == 0 {
+			srcArrival[u.PTS] = u.Arrival
+			if u.Key {
+				srcKeys[u.PTS] = true
+			}
 		}
 	}
 	dir := t.TempDir()
@@ -163,7 +167,20 @@ func TestLadderStandard720p(t *testing.T) {
 		if len(p.keyPTS()) < 2 {
 			t.Errorf("%s: ffprobe found %d key frames in %d units before the kill", r.Name, len(p.keyPTS()), len(pre))
 		}
-		t.Logf("%s: %d units (%d before the kill), key frames at %v", r.Name, len(all), len(pre), keys)
+		// Latency through the encoder (logged, not asserted: the machine is shared).
+		var lat []time.Duration
+		for _, u := range pre {
+			if a, ok := srcArrival[u.PTS]; ok && u.Track == 0 {
+				lat = append(lat, u.Arrival.Sub(a))
+			}
+		}
+		slices.Sort(lat)
+		if len(lat) == 0 {
+			t.Errorf("%s: no output frame has a source frame's PTS", r.Name)
+		} else {
+			t.Logf("%s: %d units (%d before the kill), key frames at %v, encoder latency p50 %v p95 %v (%d frames matched)",
+				r.Name, len(all), len(pre), keys, lat[len(lat)/2], lat[len(lat)*95/100], len(lat))
+		}
 	}
 	// The renditions' key frames are the same PTS over their common range.
 	lo, hi := int64(-1<<62), int64(1<<62)

@@ -86,6 +86,7 @@ func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
 	}
 
 	tabs := map[string]*tab{}
+	joined := time.Now()
 	for i, name := range []string{"alice", "bob"} {
 		tb := b.tab(t, name, i == 0)
 		tabs[name] = tb
@@ -96,9 +97,13 @@ func TestStageTwoParticipantsSeeEachOther(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#join")))
 	}
 
-	for name, other := range map[string]string{"alice": "bob", "bob": "alice"} {
+	others := map[string]string{"alice": "bob", "bob": "alice"}
+	for _, name := range []string{"alice", "bob"} {
+		poll[bool](t, tabs[name], 30*time.Second, others[name]+"'s video", tileReadyJS(others[name]))
+		t.Logf("%s shows %s's video %v after the tabs started joining", name, others[name], time.Since(joined).Round(time.Millisecond))
+	}
+	for name, other := range others {
 		tb := tabs[name]
-		poll[bool](t, tb, 30*time.Second, other+"'s video", tileReadyJS(other))
 		require.Equal(t, []string{other}, eval[[]string](t, tb, remoteLabelsJS), "%s sees exactly one other tile", name)
 		require.Equal(t, name+" (you)", eval[string](t, tb, `document.querySelector(".tile.local .label").textContent`))
 		m := eval[decoding](t, tb, measureJS(other))

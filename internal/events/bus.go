@@ -315,5 +315,5 @@ func (b *Bus) handle(ctx context.Context, e *Event) {
 		}
 		b.outbox.push(ds...)
 	}
-	b.fanout(e)
+	b.fanout(e, doc)
 }

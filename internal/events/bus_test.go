@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagecast/stagecast/internal/events/pattern"
 	"github.com/stagecast/stagecast/internal/store"
 )
 
@@ -496,5 +497,25 @@ func TestWebhookRedirectIsNotFollowed(t *testing.T) {
 	})
 	if followed.Load() != 0 {
 		t.Fatal("the redirect was followed")
+	}
+}
+
+func TestSubscribeMatching(t *testing.T) {
+	t.Parallel()
+	b := startBus(t, Options{Store: openStore(t, t.TempDir())})
+	sub := b.SubscribeMatching("published-only", 10, pattern.MustCompile(`{"detail":{"event_name":["Participant Published"]}}`))
+	defer sub.Close()
+	stageUpdate(b.Bus, testStage, "st-1", "Participant Unpublished")
+	stageUpdate(b.Bus, testStage, "st-1", "Participant Published")
+	select {
+	case e := <-sub.C():
+		if !strings.Contains(string(e.Detail), `"Participant Published"`) {
+			t.Fatalf("got %s", e.Detail)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event")
+	}
+	if sub.Dropped() != 0 || len(sub.C()) != 0 {
+		t.Fatalf("the unmatched event was queued or counted: dropped %d, queued %d", sub.Dropped(), len(sub.C()))
 	}
 }

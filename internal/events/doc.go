@@ -15,8 +15,9 @@
 // Run owns one goroutine that drains the queue in order. For each event it
 // matches every enabled rule, writes one outbox record per (rule, target)
 // to the store in a single transaction, hands them to the dispatcher, then
-// offers the event to every Subscription (bounded queue each; a slow
-// subscriber loses events, counted, never slows the bus).
+// offers the event to every Subscription (bounded queue each, optionally
+// filtered by a pattern; a slow subscriber loses events, counted, never
+// slows the bus).
 //
 // What a crash loses: only the events still in the in-memory queue (not yet
 // persisted). A clean stop (ctx cancelled) first persists what is queued,

@@ -3,6 +3,8 @@ package events
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/stagecast/stagecast/internal/events/pattern"
 )
 
 // Subscription receives every event in publication order through a
@@ -10,6 +12,7 @@ import (
 // subscriber only and counted; a warning is logged at most every 10 s.
 type Subscription struct {
 	name     string
+	pat      *pattern.Pattern // nil = every event
 	c        chan Event
 	bus      *Bus
 	dropped  atomic.Uint64
@@ -21,10 +24,15 @@ type Subscription struct {
 // (n <= 0: DefaultSubscriberQueue). name identifies it in logs. The channel
 // is closed by Close or when the bus stops.
 func (b *Bus) Subscribe(name string, n int) *Subscription {
+	return b.SubscribeMatching(name, n, nil)
+}
+
+// SubscribeMatching is Subscribe for the events p matches (nil: all).
+func (b *Bus) SubscribeMatching(name string, n int, p *pattern.Pattern) *Subscription {
 	if n <= 0 {
 		n = DefaultSubscriberQueue
 	}
-	s := &Subscription{name: name, c: make(chan Event, n), bus: b}
+	s := &Subscription{name: name, pat: p, c: make(chan Event, n), bus: b}
 	b.subsMu.Lock()
 	defer b.subsMu.Unlock()
 	if b.closed {
@@ -55,10 +63,13 @@ func (s *Subscription) Close() {
 // fanout offers e to every subscriber without blocking. The read lock is
 // held across the non-blocking sends so that Close cannot close a channel
 // mid-send.
-func (b *Bus) fanout(e *Event) {
+func (b *Bus) fanout(e *Event, doc any) {
 	b.subsMu.RLock()
 	defer b.subsMu.RUnlock()
 	for s := range b.subs {
+		if s.pat != nil && !s.pat.Match(doc) {
+			continue
+		}
 		select {
 		case s.c <- *e:
 			continue

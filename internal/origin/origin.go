@@ -233,8 +233,11 @@ func (o *Origin) mediaPlaylist(w http.ResponseWriter, r *http.Request, ch *segst
 			return
 		}
 		snap, err = rd.Wait(r.Context(), uint64(q.msn), q.part, o.timeout)
-	} else {
+	} else if ll {
 		snap, err = rd.WaitAny(r.Context(), o.timeout)
+	} else {
+		// Plain HLS lists complete segments only: wait for the first.
+		snap, err = rd.WaitComplete(r.Context(), o.timeout)
 	}
 	switch {
 	case err == nil, errors.Is(err, segstore.ErrEnded) && snap.Last() != nil:

@@ -116,6 +116,22 @@ func TestWait(t *testing.T) {
 			}
 		}
 	})
+	t.Run("complete segment", func(t *testing.T) {
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.WaitComplete(context.Background(), 10*time.Second)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("WaitComplete returned %v before any segment completed", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		r.StartSegment(time.Now()) // completes segment 0
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("context ends", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()

@@ -56,3 +56,14 @@ func (r *Rendition) WaitAny(ctx context.Context, timeout time.Duration) (*Snapsh
 	}
 	return r.Wait(ctx, first, 0, timeout)
 }
+
+// WaitComplete blocks until the rendition has at least one complete
+// segment (what a plain HLS playlist needs), with the same exits as Wait.
+func (r *Rendition) WaitComplete(ctx context.Context, timeout time.Duration) (*Snapshot, error) {
+	s := r.snap.Load()
+	first := uint64(0)
+	if len(s.Segments) > 0 {
+		first = s.Segments[0].MSN
+	}
+	return r.Wait(ctx, first, -1, timeout)
+}

@@ -268,11 +268,21 @@ type processCPU struct {
 	encoders, videoDecoders, audioDecoders atomic.Int64
 }
 
-func (p *processCPU) add(kind *atomic.Int64) func(transcode.Exit) {
+// Process kinds for processCPU.onExit.
+const (
+	kindEncoder = iota
+	kindVideoDecoder
+	kindAudioDecoder
+)
+
+// onExit returns an OnExit hook adding the process's CPU time to its kind
+// (nil for a nil processCPU).
+func (p *processCPU) onExit(kind int) func(transcode.Exit) {
 	if p == nil {
 		return nil
 	}
-	return func(e transcode.Exit) { kind.Add(int64(e.CPU())) }
+	c := [...]*atomic.Int64{kindEncoder: &p.encoders, kindVideoDecoder: &p.videoDecoders, kindAudioDecoder: &p.audioDecoders}[kind]
+	return func(e transcode.Exit) { c.Add(int64(e.CPU())) }
 }
 
 // CPU is the CPU time used by the processes that have exited so far.

@@ -118,7 +118,7 @@ func (e *encoder) start(o *Options) {
 	e.proc = transcode.NewProcess(o.Transcode, transcode.Spec{
 		Name: "compose-encoder", Path: o.Transcode.FFmpeg, Args: e.args(),
 		Stdout: true, Pipes: []transcode.PipeDir{transcode.ChildReads, transcode.ChildReads},
-		Attach: e.attach, OnExit: e.cpu.add(&e.cpu.encoders),
+		Attach: e.attach, OnExit: e.cpu.onExit(kindEncoder),
 	}, e.log)
 }
 

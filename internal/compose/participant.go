@@ -72,7 +72,7 @@ func (p *participant) runVideo(ctx context.Context, o *Options, t media.Track, v
 		dctx, cancel := context.WithCancel(ctx)
 		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
 			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(t, hint, o.Threads),
-			Stdin: true, Stdout: true, OnExit: p.cpu.add(&p.cpu.videoDecoders),
+			Stdin: true, Stdout: true, OnExit: p.cpu.onExit(kindVideoDecoder),
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
 				keyFrame() // every incarnation starts at a key frame
 				var w unitWriter
@@ -151,7 +151,7 @@ func (p *participant) run(ctx context.Context, o *Options, mixer interface{ Writ
 		ain = make(chan *media.Unit, decoderQueue)
 		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
 			Name: "compose-audio-decoder", Path: o.Transcode.FFmpeg, Args: audioDecoderArgs(),
-			Stdin: true, Stdout: true, OnExit: p.cpu.add(&p.cpu.audioDecoders),
+			Stdin: true, Stdout: true, OnExit: p.cpu.onExit(kindAudioDecoder),
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
 				w, err := newTSAudio(io.Stdin, tracks[ai])
 				if err != nil {

@@ -71,8 +71,9 @@ type site struct {
 //	GET /broadcast                publish-only page (camera and microphone over WHIP)
 //	GET /static/{path...}         assets, among them /static/stagecast-stage.js
 //
-// It panics only if the embedded files are broken, which the package tests
-// rule out.
+// Like ServeMux.HandleFunc it panics if mux already has one of these
+// patterns; it also panics if the embedded files are broken, which the
+// package tests rule out.
 func Mount(mux *http.ServeMux, opts Options) {
 	s := newSite(opts)
 	mux.HandleFunc("GET /{$}", s.page("index.html"))

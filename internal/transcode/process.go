@@ -218,6 +218,9 @@ func (p *Process) RunOnce(ctx context.Context) (Exit, error) {
 func (p *Process) Run(ctx context.Context) error {
 	delay := p.cfg.RestartMin
 	for n := 0; ; n++ {
+		if ctx.Err() != nil {
+			return nil
+		}
 		ex, attachErr := p.incarnation(ctx)
 		if p.spec.OnExit != nil {
 			p.spec.OnExit(ex)

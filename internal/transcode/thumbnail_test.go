@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,5 +87,54 @@ func TestThumbnailerRejectsBadConfig(t *testing.T) {
 	if args := strings.Join(thumbnailArgs(ThumbnailConfig{Interval: 1500 * time.Millisecond, Height: 160}), " "); !strings.Contains(args,
 		`-vf select='isnan(prev_selected_t)+gte(t-prev_selected_t\,1.5)',scale=-2:160 -fps_mode passthrough -c:v mjpeg`) {
 		t.Errorf("args %s", args)
+	}
+}
+
+func TestThumbnailerSurvivesEncoderKill(t *testing.T) {
+	checkGoroutines(t)
+	tracks, units := demuxFile(t, sourceTS(t, 16))
+	src := stream.NewHub(tracks, nil)
+	var mu sync.Mutex
+	var seqs []int
+	th, err := NewThumbnailer(testCfg(), src, ThumbnailConfig{Interval: time.Second, Height: 160},
+		func(tb Thumbnail) {
+			mu.Lock()
+			seqs = append(seqs, tb.Seq)
+			mu.Unlock()
+		}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	done := make(chan error, 1)
+	wg.Go(func() { done <- th.Run(ctx) })
+	waitFor(t, "the thumbnailer's reader", 5*time.Second, func() bool { return src.Readers() == 1 })
+	wg.Go(func() { publish(ctx, src, tracks, units, 2) })
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seqs)
+	}
+	waitFor(t, "two thumbnails", 20*time.Second, func() bool { return count() >= 2 })
+	before := count()
+	if err := th.Process().Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "thumbnails after the restart", 20*time.Second, func() bool { return count() >= before+2 })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if th.Process().Starts() != 2 {
+		t.Fatalf("%d starts, want 2", th.Process().Starts())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, s := range seqs {
+		if s != i+1 {
+			t.Fatalf("sequence numbers %v are not 1, 2, 3...", seqs)
+		}
 	}
 }

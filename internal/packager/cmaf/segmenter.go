@@ -64,6 +64,8 @@ type Segmenter struct {
 	partTgt   int64
 	segTgt    int64
 
+	parts, discs int // counters for the stop log
+
 	// metaMu guards meta (InsertMetadata runs on API goroutines).
 	metaMu sync.Mutex
 	meta   [][]byte
@@ -165,6 +167,16 @@ func (s *Segmenter) InsertMetadata(payload string) error {
 // completing the last segment) or ctx ends (returns ctx.Err()).
 func (s *Segmenter) Run(ctx context.Context) error {
 	defer s.dst.EndSegment()
+	s.log.Info("segmenter started", "container", containerName(s.dst.Channel().Container()),
+		"part_target", s.opts.PartTarget, "segment_target", s.opts.SegmentTarget)
+	defer func() {
+		snap := s.dst.Snapshot()
+		var last uint64
+		if l := snap.Last(); l != nil {
+			last = l.MSN
+		}
+		s.log.Info("segmenter stopped", "last_msn", last, "parts", s.parts, "discontinuities", s.discs)
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -208,6 +220,7 @@ func (s *Segmenter) handle(u *media.Unit) error {
 			return err
 		}
 		s.dst.MarkDiscontinuity()
+		s.discs++
 		s.started = false
 		s.newSeg = true
 	}
@@ -436,6 +449,7 @@ func (s *Segmenter) emitPart(end int64, final bool) error {
 	if s.video != nil {
 		frames = len(video)
 	}
+	s.parts++
 	dur := media.Duration(end-s.partStart, s.lead.t.ClockRate)
 	if final {
 		s.dst.AddFinalPart(data, dur, lead[0].u.Key, frames)
@@ -503,4 +517,11 @@ func (s *Segmenter) learnParams(u *media.Unit) error {
 	}
 	s.dst.SetTracks(tracks)
 	return nil
+}
+
+func containerName(c segstore.Container) string {
+	if c == segstore.TS {
+		return "ts"
+	}
+	return "fmp4"
 }

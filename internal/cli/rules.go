@@ -180,13 +180,20 @@ func rules(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// randomSecret returns 32 base62 characters (190 bits), without modulo
+// bias: bytes >= 248 (4*62) are drawn again.
 func randomSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = auth.Base62[int(b[i])%len(auth.Base62)]
+	out := make([]byte, 0, 32)
+	var buf [64]byte
+	for len(out) < cap(out) {
+		_, _ = rand.Read(buf[:])
+		for _, c := range buf {
+			if c < 248 && len(out) < cap(out) {
+				out = append(out, auth.Base62[c%62])
+			}
+		}
 	}
-	return string(b)
+	return string(out)
 }
 
 func rulesClient(dataDir, endpoint string) (*admin.Client, error) {

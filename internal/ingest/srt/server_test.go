@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	gosrt "github.com/datarhei/gosrt"
+
 	"github.com/stagecast/stagecast/internal/ingest"
 	"github.com/stagecast/stagecast/internal/media"
 )
@@ -260,4 +262,40 @@ func TestSessionDoneDropsConnection(t *testing.T) {
 		t.Errorf("Close(%v) after Done, want nil (the server asked)", err)
 	}
 	logs.waitLog(t, "stopped by the server", 5*time.Second)
+}
+
+func TestSilentCallerDropped(t *testing.T) {
+	t.Parallel()
+	sink := newFakeSink(testKey, testPass)
+	var logs logBuffer
+	cfg := testConfig(sink, &logs)
+	cfg.HandshakeTimeout = time.Second
+	srv := startServer(t, cfg)
+	dc := gosrt.DefaultConfig()
+	dc.StreamId = testKey
+	dc.Passphrase = testPass
+	conn, err := gosrt.Dial("srt", srv.Addr().String(), dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	// Connected, encrypted, but no transport stream: dropped after the
+	// handshake timeout, before any Publish.
+	logs.waitLog(t, "no codec configuration", 10*time.Second)
+	if calls, _ := sink.publishCalls(); calls != 0 {
+		t.Errorf("%d Publish calls", calls)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Read(make([]byte, 1500))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("read data from a dropped connection")
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("connection still open 10s after the refusal")
+	}
 }

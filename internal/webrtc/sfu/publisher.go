@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/stagecast/stagecast/internal/stream"
@@ -105,7 +106,7 @@ func (s *Server) PublishWHIP(ctx context.Context, id Identity, client Client, of
 		_ = pc.Close()
 		return nil, "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
-	expected := expectedTracks(pc)
+	expected := expectedTracks(pc, offer)
 	if expected == 0 {
 		_ = pc.Close()
 		return nil, "", fmt.Errorf("%w: the offer sends no audio or video", ErrBadOffer)
@@ -373,7 +374,7 @@ func isKeyFrame(mime string, pkt *rtp.Packet) bool {
 
 // expectedTracks counts the media the offer sends: one per receiving
 // m-line, or one per "a=rid:<id> send" line of a simulcast m-line.
-func expectedTracks(pc *webrtc.PeerConnection) int {
+func expectedTracks(pc *webrtc.PeerConnection, offer string) int {
 	n := 0
 	recv := map[string]bool{}
 	for _, t := range pc.GetTransceivers() {
@@ -381,12 +382,10 @@ func expectedTracks(pc *webrtc.PeerConnection) int {
 			recv[t.Mid()] = true
 		}
 	}
-	desc := pc.RemoteDescription()
-	if desc == nil {
-		return 0
-	}
-	parsed, err := desc.Unmarshal()
-	if err != nil {
+	// Parsed here: pion's RemoteDescription().Unmarshal caches into the
+	// description its own goroutines read.
+	var parsed sdp.SessionDescription
+	if err := parsed.UnmarshalString(offer); err != nil {
 		return len(recv)
 	}
 	for _, m := range parsed.MediaDescriptions {

@@ -82,10 +82,14 @@ func (ss *Session) close(reason string) {
 		r.mu.Lock()
 		delete(p.sessions, ss.ID)
 		var subs []*Session
+		if ss.pub != nil {
+			// A replaced publisher (the participant published again) ends
+			// its subscriptions too, but the participant stays published.
+			subs = ss.pub.stop()
+		}
 		if ss.pub != nil && p.pub == ss.pub {
 			wasReady := ss.pub.isReady()
 			p.pub = nil
-			subs = ss.pub.stop()
 			if wasReady {
 				info := p.info()
 				info.Published = false

@@ -198,14 +198,14 @@ func TestLowLatencyEndToEnd(t *testing.T) {
 		}
 		body := string(r.body)
 		lines := strings.Split(strings.TrimSpace(body), "\n")
-		if lines[0] != "#EXTM3U" || len(lines) != 5 {
+		if lines[0] != "#EXTM3U" || len(lines) != 6 || lines[3] != `#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID="720p30",NAME="720p",AUTOSELECT=YES,DEFAULT=YES` {
 			t.Fatalf("multivariant:\n%s", body)
 		}
-		inf := lines[3]
+		inf := lines[4]
 		if !strings.HasPrefix(inf, "#EXT-X-STREAM-INF:") {
 			t.Fatalf("no stream inf: %s", body)
 		}
-		for _, want := range []string{"RESOLUTION=1280x720", `CODECS="avc1.`, `,mp4a.40.2"`, "FRAME-RATE=30.000", "BANDWIDTH="} {
+		for _, want := range []string{"RESOLUTION=1280x720", `CODECS="avc1.`, `,mp4a.40.2"`, "FRAME-RATE=30.000", "BANDWIDTH=", `VIDEO="720p30"`} {
 			if !strings.Contains(inf, want) {
 				t.Errorf("stream inf %q lacks %q", inf, want)
 			}
@@ -218,7 +218,7 @@ func TestLowLatencyEndToEnd(t *testing.T) {
 		if r.header.Get("Content-Type") != "application/vnd.apple.mpegurl" || r.header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("headers %v", r.header)
 		}
-		mustGet(t, l.base+lines[4], 200) // relative URI resolves
+		mustGet(t, l.base+lines[5], 200) // relative URI resolves
 	})
 
 	t.Run("ended channel is 404", func(t *testing.T) {
@@ -283,7 +283,7 @@ func TestAuthorizerAndViewers(t *testing.T) {
 	mustGet(t, l.base+"us-east-1.123456789012.channel.nonexistent1.m3u8", http.StatusNotFound)
 	const q = "token=good%2Ftoken%2B1"
 	mv := mustGet(t, l.base+testChan+".m3u8?"+q, 200)
-	uri := strings.Split(strings.TrimSpace(string(mv.body)), "\n")[4]
+	uri := strings.Split(strings.TrimSpace(string(mv.body)), "\n")[5]
 	if !strings.HasSuffix(uri, "?"+q) {
 		t.Fatalf("variant URI %q lacks the token", uri)
 	}

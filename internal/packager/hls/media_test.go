@@ -110,8 +110,8 @@ func TestMultivariant(t *testing.T) {
 		t.Errorf("Codecs = %q", got)
 	}
 	got := AppendMultivariant(nil, []Variant{
-		{URI: "c/720p30/playlist.m3u8", Bandwidth: 2500000, Codecs: Codecs(tracks), Width: 1280, Height: 720, FrameRate: 30},
-		{URI: "c/audio_only/playlist.m3u8", Bandwidth: 160000, Codecs: "mp4a.40.2"},
+		{Name: "720p30", URI: "c/720p30/playlist.m3u8", Bandwidth: 2500000, Codecs: Codecs(tracks), Width: 1280, Height: 720, FrameRate: 30},
+		{Name: "audio_only", URI: "c/audio_only/playlist.m3u8", Bandwidth: 160000, Codecs: "mp4a.40.2"},
 	})
 	golden(t, "multivariant.m3u8", got)
 }

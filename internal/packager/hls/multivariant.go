@@ -15,6 +15,10 @@ import (
 
 // Variant is one EXT-X-STREAM-INF entry.
 type Variant struct {
+	// Name is the rendition name ("720p30"); for a video variant it is
+	// announced as IVS does, an EXT-X-MEDIA TYPE=VIDEO group named after
+	// it (NAME="720p"), which is what players list as qualities.
+	Name string
 	// URI of the rendition playlist, relative to the multivariant
 	// playlist, query included.
 	URI           string
@@ -32,7 +36,7 @@ const fallbackBandwidth = 1_000_000
 // segments. uri is the playlist URI to list.
 func VariantOf(r *segstore.Rendition, uri string) Variant {
 	info := r.Info()
-	v := Variant{URI: uri, Bandwidth: info.Bandwidth, FrameRate: info.FrameRate, Codecs: Codecs(info.Tracks)}
+	v := Variant{Name: r.Name(), URI: uri, Bandwidth: info.Bandwidth, FrameRate: info.FrameRate, Codecs: Codecs(info.Tracks)}
 	for _, t := range info.Tracks {
 		if t.Kind == media.Video {
 			v.Width, v.Height = Resolution(t)
@@ -140,6 +144,14 @@ func Resolution(t media.Track) (int, int) {
 func AppendMultivariant(b []byte, vs []Variant) []byte {
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n"...)
 	for _, v := range vs {
+		named := v.Name != "" && v.Height > 0 // audio-only variants have no video group
+		if named {
+			b = append(b, "#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\""...)
+			b = append(b, v.Name...)
+			b = append(b, "\",NAME=\""...)
+			b = append(b, displayName(v)...)
+			b = append(b, "\",AUTOSELECT=YES,DEFAULT=YES\n"...)
+		}
 		b = append(b, "#EXT-X-STREAM-INF:BANDWIDTH="...)
 		b = strconv.AppendInt(b, int64(v.Bandwidth), 10)
 		if v.Width > 0 && v.Height > 0 {
@@ -153,6 +165,11 @@ func AppendMultivariant(b []byte, vs []Variant) []byte {
 			b = append(b, v.Codecs...)
 			b = append(b, '"')
 		}
+		if named {
+			b = append(b, ",VIDEO=\""...)
+			b = append(b, v.Name...)
+			b = append(b, '"')
+		}
 		if v.FrameRate > 0 {
 			b = append(b, ",FRAME-RATE="...)
 			b = strconv.AppendFloat(b, v.FrameRate, 'f', 3, 64)
@@ -163,3 +180,7 @@ func AppendMultivariant(b []byte, vs []Variant) []byte {
 	}
 	return b
 }
+
+// displayName is what IVS shows as a quality: "720p" for a 720p30
+// rendition.
+func displayName(v Variant) string { return strconv.Itoa(v.Height) + "p" }

@@ -63,6 +63,10 @@ type composition struct {
 	mu      sync.Mutex
 	members map[string]*member
 	tiles   []layout.Tile
+
+	// failedAt is when a publisher's subscription last failed or ended
+	// (watch loop only).
+	failedAt map[string]time.Time
 }
 
 func newComposition(c *Composer, spec Spec, cancel context.CancelCauseFunc) *composition {
@@ -206,6 +210,10 @@ func (c *composition) watch(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	idle := time.NewTimer(o.Compose.IdleTimeout)
 	defer idle.Stop()
+	// retry re-runs update when a subscription is being retried.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
 	// reap wakes the loop when a participant's source ended.
 	reap := make(chan struct{}, 1)
 	var pubs []Publisher
@@ -217,6 +225,7 @@ func (c *composition) watch(ctx context.Context, wg *sync.WaitGroup) {
 			c.cancel(errIdle)
 			return
 		case <-reap:
+		case <-retry.C:
 		case p, ok := <-ch:
 			if !ok {
 				c.cancel(errStopped)
@@ -224,7 +233,9 @@ func (c *composition) watch(ctx context.Context, wg *sync.WaitGroup) {
 			}
 			pubs = p
 		}
-		c.update(ctx, wg, pubs, reap)
+		if c.update(ctx, wg, pubs, reap) {
+			retry.Reset(resubscribeDelay)
+		}
 		if len(pubs) > 0 {
 			idle.Stop()
 		} else {
@@ -233,9 +244,19 @@ func (c *composition) watch(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
+// resubscribeDelay spaces subscriptions to a publisher whose media ended
+// or could not be subscribed while the stage still lists it.
+const resubscribeDelay = time.Second
+
 // update reconciles members with the publishers and recomputes the tiles.
-func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Publisher, reap chan struct{}) {
+// It returns true when a subscription was put off (call again after
+// resubscribeDelay). Only the watch loop calls it.
+func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Publisher, reap chan struct{}) bool {
 	o := &c.c.opts
+	if c.failedAt == nil {
+		c.failedAt = map[string]time.Time{}
+	}
+	retry := false
 	want := map[string]Publisher{}
 	for _, p := range pubs {
 		want[p.ParticipantID] = p
@@ -251,6 +272,14 @@ func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Pub
 		if _, ok := want[id]; !ok || ended {
 			m.cancel()
 			delete(c.members, id)
+			if ended {
+				c.failedAt[id] = time.Now()
+			}
+		}
+	}
+	for id := range c.failedAt {
+		if _, ok := want[id]; !ok {
+			delete(c.failedAt, id)
 		}
 	}
 	var add []Publisher
@@ -263,9 +292,19 @@ func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Pub
 	}
 	c.mu.Unlock()
 	for _, p := range add {
+		if t, ok := c.failedAt[p.ParticipantID]; ok && time.Since(t) < resubscribeDelay {
+			retry = true
+			continue
+		}
 		src, err := o.Stages.Subscribe(ctx, c.spec.StageARN, p.ParticipantID)
 		if err != nil {
-			c.log.Warn("subscribe to publisher failed", "participant_id", p.ParticipantID, "err", err)
+			lvl := slog.LevelWarn
+			if _, again := c.failedAt[p.ParticipantID]; again {
+				lvl = slog.LevelDebug // retried every resubscribeDelay: warn once
+			}
+			c.log.Log(ctx, lvl, "subscribe to publisher failed", "participant_id", p.ParticipantID, "err", err)
+			c.failedAt[p.ParticipantID] = time.Now()
+			retry = true
 			continue
 		}
 		pctx, cancel := context.WithCancel(ctx)
@@ -289,6 +328,7 @@ func (c *composition) update(ctx context.Context, wg *sync.WaitGroup, pubs []Pub
 		})
 	}
 	c.relayout()
+	return retry
 }
 
 // tileFor is id's tile among pubs (a default tile when it is not drawn).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stagecast/stagecast/internal/compose/canvas"
 	"github.com/stagecast/stagecast/internal/compose/layout"
+	"github.com/stagecast/stagecast/internal/stream"
 )
 
 func near(a, b canvas.Color) bool {
@@ -115,5 +116,29 @@ func waitFor(t *testing.T, f func() bool) {
 			t.Fatal("condition not reached in 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestResubscribeBackoff: a publisher the stage still lists but whose
+// media keeps ending is subscribed again about once per resubscribeDelay,
+// not in a busy loop.
+func TestResubscribeBackoff(t *testing.T) {
+	stages := newFakeStages()
+	dead := stream.NewHub(nil, nil)
+	dead.Close()
+	stages.set([]Publisher{{ParticipantID: "x"}}, map[string]*stream.Hub{"x": dead})
+	comp := New(Options{Stages: stages, Compose: compCfg()})
+	ctx, cancel := context.WithCancelCause(t.Context())
+	c := newComposition(comp, Spec{ARN: "arn:c", StageARN: "arn:s", Layout: layout.FromRTAPI(nil), Outputs: []Output{{Video: DefaultVideo}}}, cancel)
+	var wg sync.WaitGroup
+	wg.Go(func() { c.watch(ctx, &wg) })
+	time.Sleep(2500 * time.Millisecond)
+	cancel(nil)
+	wg.Wait()
+	stages.mu.Lock()
+	n := stages.subscribes
+	stages.mu.Unlock()
+	if n < 2 || n > 4 {
+		t.Fatalf("%d subscriptions in 2.5 s", n)
 	}
 }

@@ -23,6 +23,7 @@ type fakeStages struct {
 	pubs        []Publisher
 	watches     []chan []Publisher
 	keyRequests int
+	subscribes  int
 }
 
 func newFakeStages() *fakeStages { return &fakeStages{hubs: map[string]*stream.Hub{}} }
@@ -39,6 +40,7 @@ func (f *fakeStages) Watch(_ context.Context, stageARN string) (<-chan []Publish
 func (f *fakeStages) Subscribe(ctx context.Context, stageARN, id string) (Source, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.subscribes++
 	h := f.hubs[id]
 	if h == nil {
 		h = stream.NewHub(nil, nil)

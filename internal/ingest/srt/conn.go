@@ -34,6 +34,62 @@ type srtConn struct {
 	lastRead     atomic.Int64 // unix nanoseconds of the last payload
 	longWaitEnd  atomic.Int64 // unix nanoseconds when a read that waited >= idleTO/2 returned
 	decodeErrors atomic.Int64
+	dropped      atomic.Int64 // payloads dropped because queue was full
+
+	// queue carries payloads from pump to Read; pumpErr is set before
+	// queue is closed.
+	queue   chan []byte
+	pumpErr error
+	cur     []byte // the payload Read is consuming
+}
+
+// maxQueuedPayloads bounds the payloads waiting for the demuxer: gosrt
+// drops packets when its own 1024-packet read queue is full, so a slow
+// Publish (pipeline start) or demux hiccup must not stall reading. 8192
+// payloads of 1316 bytes are about 10 MiB, 10 s at 8 Mbit/s.
+const maxQueuedPayloads = 8192
+
+func newSRTConn(s *Server, conn gosrt.Conn, key, passphrase auth.Secret, log *slog.Logger) *srtConn {
+	return &srtConn{s: s, conn: conn, key: key, passphrase: passphrase, log: log,
+		queue: make(chan []byte, maxQueuedPayloads)}
+}
+
+// pump reads payloads from the connection into queue until the connection
+// ends; it never blocks on the consumer (a full queue drops and counts).
+func (c *srtConn) pump() {
+	buf := make([]byte, 1500)
+	for {
+		n, err := c.readConn(buf)
+		if n > 0 {
+			select {
+			case c.queue <- append([]byte(nil), buf[:n]...):
+			default:
+				c.dropped.Add(1)
+			}
+		}
+		if err != nil {
+			c.pumpErr = err
+			close(c.queue)
+			return
+		}
+	}
+}
+
+// Read feeds the MPEG-TS reader from the queue.
+func (c *srtConn) Read(p []byte) (int, error) {
+	if c.closed.Load() {
+		return 0, io.EOF // closed by this side: what is queued is not wanted
+	}
+	if len(c.cur) == 0 {
+		b, ok := <-c.queue
+		if !ok {
+			return 0, c.pumpErr
+		}
+		c.cur = b
+	}
+	n := copy(p, c.cur)
+	c.cur = c.cur[n:]
+	return n, nil
 }
 
 // maxSpuriousEOF is how many io.EOF in a row Read tolerates before it
@@ -49,8 +105,8 @@ func (c *srtConn) close() {
 	_ = c.conn.Close()
 }
 
-// Read feeds the MPEG-TS reader and notes when data last arrived.
-func (c *srtConn) Read(p []byte) (int, error) {
+// readConn reads one payload and notes when data last arrived.
+func (c *srtConn) readConn(p []byte) (int, error) {
 	for eofs := 0; ; eofs++ {
 		if c.closed.Load() {
 			return 0, io.EOF
@@ -196,5 +252,6 @@ func (c *srtConn) publish(ctx context.Context, r *mpegts.Reader, d *demuxer, ses
 		reason = end.Error()
 	}
 	sess.Close(end)
-	log.Info("publish ended", "reason", reason, "units", units, "bytes", bytes, "decode_errors", c.decodeErrors.Load())
+	log.Info("publish ended", "reason", reason, "units", units, "bytes", bytes,
+		"decode_errors", c.decodeErrors.Load(), "dropped_payloads", c.dropped.Load())
 }

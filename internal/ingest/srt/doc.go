@@ -19,9 +19,12 @@
 // went silent until the peer idle timeout is reported as a failure.
 //
 // Goroutines: Server.Run owns one goroutine per connection request (the
-// passphrase lookup happens there, not in the accept loop) and each
-// publishing connection owns one more that waits on Session.Done. Run
-// returns after all of them exited. gosrt's own goroutines stop when the
+// passphrase lookup happens there, not in the accept loop); an accepted
+// connection owns a pump goroutine that moves payloads from gosrt into a
+// bounded queue (gosrt drops packets when its own read queue is full, so
+// reading never waits for the demuxer or Publish), and a publishing one
+// owns another that waits on Session.Done. Run returns after all of them
+// exited. gosrt's own goroutines stop when the
 // listener closes.
 //
 // Main types: Server (New, Run), Config; StreamKeyFromStreamID for the

@@ -183,9 +183,12 @@ func (s *Server) handle(ctx context.Context, req gosrt.ConnRequest) {
 		log.Info("srt accept failed", "err", err)
 		return
 	}
-	c := &srtConn{s: s, conn: conn, key: secret, passphrase: pass, log: log}
+	c := newSRTConn(s, conn, secret, pass, log)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	defer c.close()
 	stop := context.AfterFunc(ctx, c.close)
 	defer stop()
+	wg.Go(c.pump)
 	c.serve(ctx)
 }

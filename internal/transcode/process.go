@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/stagecast/stagecast/internal/config"
 )
 
@@ -177,7 +179,8 @@ func (p *Process) LastExit() (Exit, bool) {
 func (p *Process) Starts() int { return int(p.starts.Load()) }
 
 // Signal sends sig to the running child's process group (for tests and
-// operators); it fails when no child is running.
+// operators); it fails when no child is running. The group is only
+// signalled before the child is reaped, so its ID cannot have been reused.
 func (p *Process) Signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -378,7 +381,24 @@ func (p *Process) incarnation(ctx context.Context) (Exit, error) {
 	}
 
 	waitDone := make(chan error, 1)
-	wg.Go(func() { waitDone <- cmd.Wait() })
+	wg.Go(func() {
+		// Wait for the exit without reaping: while the child is a zombie
+		// its process group ID cannot be reused, so signalling -pid (here
+		// and in stop) never reaches an unrelated group. Then kill what is
+		// left of the group (grandchildren) and reap.
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, ex.PID, &info, unix.WEXITED|unix.WNOWAIT, nil)
+			if !errors.Is(err, unix.EINTR) {
+				break
+			}
+		}
+		p.mu.Lock()
+		_ = syscall.Kill(-ex.PID, syscall.SIGKILL)
+		p.cur = nil
+		p.mu.Unlock()
+		waitDone <- cmd.Wait()
+	})
 
 	var (
 		attachErr   error
@@ -394,7 +414,7 @@ func (p *Process) incarnation(ctx context.Context) (Exit, error) {
 		stopping = true
 		ex.Stopped = true
 		p.log.Debug("stopping process", "pid", ex.PID, "reason", why)
-		_ = syscall.Kill(-ex.PID, syscall.SIGINT)
+		_ = p.Signal(syscall.SIGINT)
 		killTimer = time.After(p.cfg.StopGrace)
 	}
 	ctxDone := ctx.Done()
@@ -420,16 +440,11 @@ loop:
 			killTimer = nil
 			ex.Killed = true
 			p.log.Warn("process did not stop in time, killing it", "pid", ex.PID, "grace", p.cfg.StopGrace)
-			_ = syscall.Kill(-ex.PID, syscall.SIGKILL)
+			_ = p.Signal(syscall.SIGKILL)
 		case waitErr = <-waitDone:
 			break loop
 		}
 	}
-	// The child is gone; make sure no grandchild of its group lingers.
-	_ = syscall.Kill(-ex.PID, syscall.SIGKILL)
-	p.mu.Lock()
-	p.cur = nil
-	p.mu.Unlock()
 	cancel()
 	if !attachEnded {
 		// Attach sees EOF on the child's outputs and EPIPE on its inputs;

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -316,4 +319,40 @@ func TestProcessExtraPipes(t *testing.T) {
 	if string(out) != "through fd 3 and 4" {
 		t.Fatalf("out %q", out)
 	}
+}
+
+func TestProcessKillsItsGroupWhenTheChildExits(t *testing.T) {
+	checkGoroutines(t)
+	var grandchild int
+	p := NewProcess(testCfg(), Spec{
+		Name: "sh", Path: "/bin/sh", Args: []string{"-c", "sleep 30 & echo $!; exit 0"}, Stdout: true,
+		Attach: func(ctx context.Context, io_ *Pipes) error {
+			line, err := bufio.NewReader(io_.Stdout).ReadString('\n')
+			if err != nil {
+				return err
+			}
+			grandchild, err = strconv.Atoi(strings.TrimSpace(line))
+			if err != nil {
+				return err
+			}
+			// The grandchild keeps stdout open; EOF comes when the group dies.
+			_, err = io.Copy(io.Discard, io_.Stdout)
+			return err
+		},
+	}, nil)
+	done := make(chan error, 1)
+	go func() { _, err := p.RunOnce(context.Background()); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunOnce still waiting for the grandchild after 10 s")
+	}
+	waitFor(t, "the grandchild to die", 5*time.Second, func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", grandchild))
+		// Gone, or a zombie waiting for init to reap it.
+		return err != nil || strings.Contains(string(b), ") Z ")
+	})
 }

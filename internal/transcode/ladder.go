@@ -92,14 +92,10 @@ func NewLadder(cfg config.Transcode, source *stream.Hub, plan []Rendition, log *
 		l.outs = append(l.outs, &rendOut{r: r})
 	}
 	if len(l.enc) > 0 {
-		hasVideo := false
-		for _, t := range source.Tracks() {
-			if t.Kind == media.Video && (t.Codec == media.H264 || t.Codec == media.H265) {
-				hasVideo = true
-			}
-		}
-		if !hasVideo {
-			return nil, errNoVideo
+		// The same check attach makes per incarnation, once up front: a
+		// source that cannot be muxed would otherwise restart forever.
+		if _, err := newTSInput(source.Tracks(), io.Discard, false); err != nil {
+			return nil, err
 		}
 	}
 	l.pending.Store(int32(len(l.enc)))
@@ -224,7 +220,7 @@ func ladderArgs(cfg config.Transcode, plan []Rendition, audio bool) []string {
 // ctx is done or the source hub closes (then the encoder is drained). It
 // restarts the encoder when it dies (see Process.Run) and closes the
 // ladder's hubs before returning. A ladder without transcoded renditions
-// just waits for ctx.
+// just waits for ctx. Run is called once.
 func (l *Ladder) Run(ctx context.Context) error {
 	defer l.readyOnce.Do(func() { close(l.ready) })
 	defer l.closeHubs()

@@ -87,7 +87,10 @@ func (c *conn) serve(ctx context.Context) {
 	secret := auth.Secret(key)
 	// Refuse unknown keys before accepting media. The Sink answers
 	// ErrUnknownStreamKey for any protocol; Publish decides the rest.
-	if _, err := s.sink.SRTPassphrase(ctx, secret); errors.Is(err, ingest.ErrUnknownStreamKey) {
+	lctx, cancel := context.WithDeadline(ctx, deadline)
+	_, err = s.sink.SRTPassphrase(lctx, secret)
+	cancel()
+	if errors.Is(err, ingest.ErrUnknownStreamKey) {
 		_ = sc.RejectAction()
 		c.refuse(err.Error())
 		return

@@ -11,10 +11,14 @@
 // every protocol); then about two seconds of media are read to learn the
 // tracks (gortmplib's analysis), Sink.Publish is called with them, and
 // frames are converted to media.Units (H.264/H.265 NAL units without start
-// codes, AV1 temporal units without temporal delimiters, AAC/Opus frames; 90 kHz video and sample-rate
-// audio clocks) and written to the session. FCUnpublish/deleteStream is a
-// clean end (Session.Close(nil)); a dropped or silent connection is
-// reported as a failure. When Session.Done fires the connection is closed.
+// codes, parameter sets from configuration messages prepended to the next
+// picture; AV1 temporal units without temporal delimiters; AAC/Opus
+// frames, AAC times rebuilt from the frame count because RTMP rounds to
+// milliseconds; 90 kHz video and sample-rate audio clocks) and written to
+// the session. FCUnpublish/deleteStream is a clean end (Session.Close(nil));
+// a dropped or silent connection is reported as a failure; when
+// Session.Done fires the connection is closed and Close(nil) reported; a
+// parser panic is recovered, logged and reported as a failure.
 //
 // Goroutines: Server.Run owns one goroutine per connection, and each
 // publishing connection owns one more that waits on Session.Done. Run

@@ -299,3 +299,26 @@ func TestSilentCallerDropped(t *testing.T) {
 		t.Error("connection still open 10s after the refusal")
 	}
 }
+
+func TestMaxConns(t *testing.T) {
+	t.Parallel()
+	sink := newFakeSink(testKey, testPass)
+	var logs logBuffer
+	cfg := testConfig(sink, &logs)
+	cfg.MaxConns = 1
+	srv := startServer(t, cfg)
+	dc := gosrt.DefaultConfig()
+	dc.StreamId = testKey
+	dc.Passphrase = testPass
+	first, err := gosrt.Dial("srt", srv.Addr().String(), dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Close() }()
+	second, err := gosrt.Dial("srt", srv.Addr().String(), dc)
+	if err == nil {
+		_ = second.Close()
+		t.Fatal("second caller accepted beyond max_conns 1")
+	}
+	logs.waitLog(t, "too many connections (max 1)", 5*time.Second)
+}

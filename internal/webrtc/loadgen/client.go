@@ -264,7 +264,11 @@ func (p *Peer) WaitConnected(ctx context.Context) error {
 
 // Close leaves: WHIP DELETE, then closes the peer connection.
 func (p *Peer) Close(ctx context.Context) error {
-	resp, _, err := p.c.do(ctx, http.MethodDelete, p.c.Base+p.Location, "", "")
+	loc := p.Location
+	if !strings.HasPrefix(loc, "http://") && !strings.HasPrefix(loc, "https://") {
+		loc = p.c.Base + loc
+	}
+	resp, _, err := p.c.do(ctx, http.MethodDelete, loc, "", "")
 	cerr := p.PC.Close()
 	_ = p.udp.Close()
 	p.wg.Wait()

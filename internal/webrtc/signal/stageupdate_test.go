@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,6 +90,28 @@ func TestStageUpdateEventsAndSessionEnd(t *testing.T) {
 	}
 	if err := pub.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pub.Location, hs.URL+"/whip/s1/pa/") {
+		t.Fatalf("Location %q is not an absolute resource URL under %s", pub.Location, hs.URL)
+	}
+	for _, c := range []struct {
+		ctype, body string
+		status      int
+	}{
+		{"application/trickle-ice-sdpfrag", "a=mid:0\r\na=end-of-candidates\r\n", http.StatusNoContent},
+		{"application/sdp", "v=0", http.StatusUnsupportedMediaType},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, pub.Location, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer tok-a")
+		req.Header.Set("Content-Type", c.ctype)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Fatalf("PATCH %s: %d, want %d", c.ctype, resp.StatusCode, c.status)
+		}
 	}
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	var feedWG sync.WaitGroup

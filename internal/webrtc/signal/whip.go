@@ -257,7 +257,11 @@ func (h *Handler) negotiate(w http.ResponseWriter, r *http.Request, target strin
 		return
 	}
 	w.Header().Set("Content-Type", "application/sdp")
-	w.Header().Set("Location", "/whip/"+id.StageID+"/"+id.ParticipantID+"/"+ss.ID)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	w.Header().Set("Location", scheme+"://"+r.Host+"/whip/"+id.StageID+"/"+id.ParticipantID+"/"+ss.ID)
 	w.Header().Set("ETag", `"`+ss.ID+`"`)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)

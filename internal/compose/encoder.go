@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
@@ -158,6 +159,7 @@ func (e *encoder) attach(ctx context.Context, io *transcode.Pipes) error {
 		e.restarts.Add(1)
 	}
 	vout, aout := io.Extra[0], io.Extra[1]
+	growPipe(vout, canvasPipeSize)
 	stop := context.AfterFunc(ctx, func() {
 		vout.Close()
 		aout.Close()
@@ -315,4 +317,26 @@ func (e *encoder) demux(io *transcode.Pipes) error {
 			return err
 		}
 	}
+}
+
+// canvasPipeSize is the raw video pipe's buffer: about a 720p frame, so a
+// frame is written in one or two system calls instead of 21 (the default
+// 64 KiB); Linux caps it at /proc/sys/fs/pipe-max-size (1 MiB default).
+const canvasPipeSize = 1 << 20
+
+// fSetPipeSz is Linux's F_SETPIPE_SZ fcntl.
+const fSetPipeSz = 1031
+
+// growPipe enlarges a pipe's kernel buffer; failures are ignored (the
+// default size works, only with more system calls).
+func growPipe(f interface {
+	SyscallConn() (syscall.RawConn, error)
+}, size int) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSz, uintptr(size))
+	})
 }

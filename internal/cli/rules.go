@@ -220,6 +220,7 @@ func rulesClient(dataDir, endpoint string) (*admin.Client, error) {
 func printJSON(w io.Writer, v any) int {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // commands hold '>' and '&
 	if err := enc.Encode(v); err != nil {
 		return 1
 	}

@@ -75,7 +75,7 @@ type WebhookTarget struct {
 	Timeout Duration `json:"timeout,omitempty"`
 }
 
-// ExecTarget runs Command with the event JSON on stdin.
+// ExecTarget runs Command with the event JSON and a newline on stdin.
 type ExecTarget struct {
 	Command []string `json:"command"`
 	// Timeout per run; 0 = DefaultExecTimeout. The process is killed when

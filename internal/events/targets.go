@@ -133,7 +133,8 @@ func (b *Bus) exec(ctx context.Context, x *ExecTarget, d *delivery) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out, err := b.runner.Run(cctx, x.Command, d.doc.Event)
+	// One line per event: "cat >> events.jsonl" builds a JSON-lines file.
+	out, err := b.runner.Run(cctx, x.Command, append(append([]byte(nil), d.doc.Event...), '\n'))
 	if err == nil {
 		return nil
 	}

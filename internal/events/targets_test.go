@@ -32,6 +32,9 @@ func TestExecTargetGetsEventOnStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasSuffix(string(raw), "}\n") || strings.Count(string(raw), "\n") != 1 {
+		t.Fatalf("stdin is not one JSON line: %q", raw)
+	}
 	var got Event
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("stdin was not the event JSON: %q", raw)

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,5 +190,59 @@ func TestStartErrors(t *testing.T) {
 	}
 	if err := c.StartSpec(t.Context(), Spec{ARN: "arn:x"}); err == nil {
 		t.Fatal("no destination accepted")
+	}
+}
+
+// TestEncoderRestart: an encoder that dies is restarted; the output's
+// timestamps continue (the first unit after the restart is flagged
+// Discontinuity) and the destination keeps its delivery.
+func TestEncoderRestart(t *testing.T) {
+	needFFmpeg(t)
+	log := newStateLog()
+	comp, stop := testComposer(t, newFakeStages(), time.Minute, log)
+	defer stop()
+	dest := &memDest{}
+	if err := comp.StartSpec(t.Context(), specWith("arn:restart", dest)); err != nil {
+		t.Fatal(err)
+	}
+	video := func() []*media.Unit {
+		_, us := dest.snapshot()
+		var v []*media.Unit
+		for _, u := range us {
+			if u.Track == 0 {
+				v = append(v, u)
+			}
+		}
+		return v
+	}
+	waitForT(t, 30*time.Second, func() bool { return len(video()) >= 20 })
+	comp.mu.Lock()
+	e := comp.running["arn:restart"].encs[0]
+	comp.mu.Unlock()
+	if err := e.proc.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitForT(t, 30*time.Second, func() bool {
+		v := video()
+		return e.restarts.Load() == 1 && slices.ContainsFunc(v, func(u *media.Unit) bool { return u.Discontinuity }) && len(v) >= 60
+	})
+	if err := comp.Stop(t.Context(), "arn:restart"); err != nil {
+		t.Fatal(err)
+	}
+	v := video()
+	disc := 0
+	for i := 1; i < len(v); i++ {
+		if v[i].PTS <= v[i-1].PTS {
+			t.Fatalf("unit %d: PTS %d after %d", i, v[i].PTS, v[i-1].PTS)
+		}
+		if v[i].Discontinuity {
+			disc++
+			if !v[i].Key {
+				t.Fatal("restart does not begin with a key frame")
+			}
+		}
+	}
+	if disc != 1 || dest.starts != 1 {
+		t.Fatalf("%d discontinuities, %d destination starts", disc, dest.starts)
 	}
 }

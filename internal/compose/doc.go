@@ -34,7 +34,8 @@
 // FAILED after the retries; the composition FAILS when every destination
 // failed. Stop, Composer.Run's context ending, or IdleTimeout without a
 // publisher end it STOPPING then STOPPED. Every change is reported through
-// Options.OnState, from the composition's goroutine, never under a lock.
+// Options.OnState, from the composition's goroutines (its main loop and its
+// destination runners, so calls may be concurrent), never under a lock.
 //
 // # Goroutines
 //

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ Flags:
   --duration D      measured time (default 20s)
   --data-dir DIR    use the running server whose CLI profile is in DIR
   --server-pid PID  that server's process id, for its CPU time
+  --cpuprofile F     write a CPU profile of this process (server and load) to F
   --json            JSON output
 `
 
@@ -76,6 +78,7 @@ func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	dataDir := fs.String("data-dir", "", "")
 	pid := fs.Int("server-pid", 0, "")
 	asJSON := fs.Bool("json", false, "")
+	cpuProfile := fs.String("cpuprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -97,6 +100,19 @@ func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "stagecast bench stage: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "stagecast bench stage: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, n := range counts {
 		o := loadgen.Options{Publishers: *pubs, Subscribers: n, Bitrate: rate, FPS: *fps, Warmup: *warmup,
 			Duration: *dur, Progress: progress}

@@ -33,7 +33,7 @@ func newTestDownTrack(t *testing.T, queue int) (*downTrack, *pubTrack, *subscrib
 type nopWriter struct{}
 
 func (nopWriter) WriteRTP(*rtp.Header, []byte) (int, error) { return 0, nil }
-func (nopWriter) Write(b []byte) (int, error)                { return len(b), nil }
+func (nopWriter) Write(b []byte) (int, error)               { return len(b), nil }
 
 func vp8Pkt(seq uint16, ts uint32, key, start bool) *rtp.Packet {
 	pl := []byte{0x00, 0x01, 0xaa}

@@ -31,13 +31,13 @@ type publisher struct {
 	ss       *Session
 	expected int // tracks (m-lines, or their simulcast layers) to expect
 
-	mu     sync.RWMutex
+	mu      sync.RWMutex
 	tracks  []*pubTrack
 	arrived int // layers that delivered media
 	ready   bool
-	readyC chan struct{}
-	hub    *stream.Hub
-	feeds  []*feed // per hub track, nil entries for tracks not fed
+	readyC  chan struct{}
+	hub     *stream.Hub
+	feeds   []*feed // per hub track, nil entries for tracks not fed
 
 	subsMu sync.Mutex
 	subs   map[*Session]struct{}

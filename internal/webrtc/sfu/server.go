@@ -79,7 +79,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, log: log, eng: eng, ctx: ctx, cancel: cancel, rooms: map[string]*Room{},
-		watchers: map[string]map[chan RoomEvent]struct{}{},
+		watchers:  map[string]map[chan RoomEvent]struct{}{},
 		ctlSignal: make(chan struct{}, 1), runDone: make(chan struct{})}, nil
 }
 

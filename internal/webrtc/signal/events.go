@@ -30,7 +30,9 @@ type wsSink struct {
 	reason string
 }
 
-func newSink() *wsSink { return &wsSink{ch: make(chan sfu.Event, sinkQueue), done: make(chan struct{})} }
+func newSink() *wsSink {
+	return &wsSink{ch: make(chan sfu.Event, sinkQueue), done: make(chan struct{})}
+}
 
 // Send implements sfu.Sink; it never blocks.
 func (s *wsSink) Send(ev sfu.Event) {

@@ -116,12 +116,12 @@ async function join() {
         play(tile.querySelector("video"), stream);
       },
       onParticipantJoined(p) {
-        if (p.published) tileFor(p.participantId, participantLabel(p), false);
+        if (p.published && claims.canSubscribe) tileFor(p.participantId, participantLabel(p), false);
         showFlags(p);
         if (stage) setStatus(countText());
       },
       onParticipantUpdated(p) {
-        if (p.published) tileFor(p.participantId, participantLabel(p), false);
+        if (p.published && claims.canSubscribe) tileFor(p.participantId, participantLabel(p), false);
         showFlags(p);
       },
       onStream(p, stream) {

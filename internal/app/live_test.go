@@ -340,6 +340,7 @@ func TestChannelIngestToLLHLS(t *testing.T) {
 			ch := createChannel(t, srv, &ivs.CreateChannelInput{
 				Name: aws.String("e2e-" + proto), Type: types.ChannelTypeBasicChannelType,
 				LatencyMode: types.ChannelLatencyModeLowLatency, ContainerFormat: types.ContainerFormatFragmentedMP4,
+				InsecureIngest: proto == "rtmp", // IVS refuses plain RTMP otherwise
 			})
 			key := *ch.StreamKey.Value
 			target := rtmpURL(srv, proto, key)
@@ -372,11 +373,12 @@ func TestChannelIngestRefusals(t *testing.T) {
 	srv := testutil.Start(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	require.Error(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", "sk_us-east-1_notakey"), 2*time.Second), "unknown key must be refused")
+	require.Error(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmps", "sk_us-east-1_notakey"), 2*time.Second), "unknown key must be refused")
 
 	ch := createChannel(t, srv, &ivs.CreateChannelInput{Name: aws.String("busy"), Type: types.ChannelTypeBasicChannelType})
+	require.Error(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 6*time.Second), "plain RTMP is refused without insecureIngest")
 	first := make(chan error, 1)
-	go func() { first <- ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 40*time.Second) }()
+	go func() { first <- ffmpegPublish(ctx, t, rtmpURL(srv, "rtmps", *ch.StreamKey.Value), 40*time.Second) }()
 	require.Eventually(t, func() bool {
 		_, err := srv.IVS.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: ch.Channel.Arn})
 		return err == nil
@@ -384,7 +386,7 @@ func TestChannelIngestRefusals(t *testing.T) {
 	before, err := srv.IVS.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: ch.Channel.Arn})
 	require.NoError(t, err)
 	t0 := time.Now()
-	require.Error(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 10*time.Second), "second publisher must be refused")
+	require.Error(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmps", *ch.StreamKey.Value), 10*time.Second), "second publisher must be refused")
 	require.Less(t, time.Since(t0), 9*time.Second, "the second publisher was cut off")
 	after, err := srv.IVS.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: ch.Channel.Arn})
 	require.NoError(t, err)
@@ -416,7 +418,7 @@ func TestPrivateChannelPlayback(t *testing.T) {
 	ch := createChannel(t, srv, &ivs.CreateChannelInput{Name: aws.String("private"), Type: types.ChannelTypeBasicChannelType, Authorized: true})
 	other := createChannel(t, srv, &ivs.CreateChannelInput{Name: aws.String("other"), Type: types.ChannelTypeBasicChannelType, Authorized: true})
 	done := make(chan error, 1)
-	go func() { done <- ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 40*time.Second) }()
+	go func() { done <- ffmpegPublish(ctx, t, rtmpURL(srv, "rtmps", *ch.StreamKey.Value), 40*time.Second) }()
 	defer func() { cancel(); <-done }()
 	require.Eventually(t, func() bool {
 		_, err := srv.IVS.GetStream(ctx, &ivs.GetStreamInput{ChannelArn: ch.Channel.Arn})
@@ -460,7 +462,7 @@ func TestStandardChannelLadder(t *testing.T) {
 	defer cancel()
 	ch := createChannel(t, srv, &ivs.CreateChannelInput{Name: aws.String("standard"), Type: types.ChannelTypeStandardChannelType})
 	done := make(chan error, 1)
-	go func() { done <- ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 60*time.Second) }()
+	go func() { done <- ffmpegPublish(ctx, t, rtmpURL(srv, "rtmps", *ch.StreamKey.Value), 60*time.Second) }()
 	defer func() { cancel(); <-done }()
 
 	plan, err := transcode.Plan("STANDARD", "", transcode.Source{Width: 1280, Height: 720, FPS: 30, HasVideo: true})
@@ -521,7 +523,7 @@ func TestChannelRecordingLocal(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond)
 	ch := createChannel(t, srv, &ivs.CreateChannelInput{Name: aws.String("recorded"), Type: types.ChannelTypeBasicChannelType,
 		RecordingConfigurationArn: rc.RecordingConfiguration.Arn})
-	require.NoError(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmp", *ch.StreamKey.Value), 9*time.Second))
+	require.NoError(t, ffmpegPublish(ctx, t, rtmpURL(srv, "rtmps", *ch.StreamKey.Value), 9*time.Second))
 
 	bucket := filepath.Join(srv.DataDir, "recordings", "my-bucket")
 	var ended string

@@ -28,6 +28,10 @@ const (
 	EventStreamFailure  = "Stream Failure"
 )
 
+// ErrInsecureIngest refuses plain RTMP on channels that require RTMPS
+// (insecureIngest false, the IVS default).
+var ErrInsecureIngest = errors.New("insecure ingest not allowed")
+
 // starvingAfter is how long without units makes a live stream STARVING.
 const starvingAfter = 2 * time.Second
 
@@ -198,6 +202,9 @@ func (m *Manager) PublishInternal(ctx context.Context, channelARN string, tracks
 
 func (m *Manager) admit(ctx context.Context, ch *ivsapi.Channel, req ingest.Request) (ingest.Session, error) {
 	arn := deref(ch.Arn)
+	if req.Protocol == ingest.RTMP && (ch.InsecureIngest == nil || !*ch.InsecureIngest) {
+		return nil, fmt.Errorf("%w: plain RTMP is refused on a channel without insecureIngest; publish with RTMPS", ErrInsecureIngest)
+	}
 	if err := checkTracks(ch, req.Tracks); err != nil {
 		m.publish(ctx, EventStreamFailure, ch, "", map[string]any{"reason": err.Error()})
 		return nil, err
@@ -265,8 +272,10 @@ func (m *Manager) detach(s *Session, p *publisher, err error) {
 		return
 	}
 	s.pub = nil
+	// A clean unpublish ends the session; only a dropped publisher gets
+	// the reconnect window.
 	window := m.cfg.ReconnectWindow
-	endNow := window <= 0 || m.closed || p.stopped
+	endNow := window <= 0 || m.closed || p.stopped || err == nil
 	if !endNow {
 		s.waitUntil = m.cfg.Now().Add(window)
 	}

@@ -110,7 +110,7 @@ func ptr[T any](v T) *T { return &v }
 
 func (f *fixture) publish(t *testing.T) ingest.Session {
 	t.Helper()
-	s, err := f.m.Publish(context.Background(), ingest.Request{Protocol: ingest.RTMP, StreamKey: auth.Secret(f.key), Tracks: tracks, Encoder: "obs"})
+	s, err := f.m.Publish(context.Background(), ingest.Request{Protocol: ingest.RTMPS, StreamKey: auth.Secret(f.key), Tracks: tracks, Encoder: "obs"})
 	require.NoError(t, err)
 	return s
 }
@@ -273,5 +273,18 @@ func TestPublishInternal(t *testing.T) {
 	_, err = f.m.PublishInternal(context.Background(), *f.ch.Arn+"x", tracks)
 	var nf *model.NotFoundError
 	require.ErrorAs(t, err, &nf)
+	s.Close(nil)
+}
+
+func TestPlainRTMPNeedsInsecureIngest(t *testing.T) {
+	f := setup(t, 0, "BASIC")
+	ctx := context.Background()
+	_, err := f.m.Publish(ctx, ingest.Request{Protocol: ingest.RTMP, StreamKey: auth.Secret(f.key), Tracks: tracks})
+	require.ErrorIs(t, err, live.ErrInsecureIngest)
+	_, err = f.svc.UpdateChannel(ctx, &ivsapi.UpdateChannelRequest{Arn: f.ch.Arn, InsecureIngest: ptr(true)})
+	require.NoError(t, err)
+	s, err := f.m.Publish(ctx, ingest.Request{Protocol: ingest.RTMP, StreamKey: auth.Secret(f.key), Tracks: tracks})
+	require.NoError(t, err)
+	<-f.pls
 	s.Close(nil)
 }

@@ -187,9 +187,9 @@ func (c *composition) run(ctx context.Context) {
 		c.report("", rtapi.CompositionStateFailed, f.reason)
 		return
 	}
-	for _, o := range c.spec.Outputs {
-		for _, d := range o.Destinations {
-			c.report(d.ID, rtapi.DestinationStateStopped, "")
+	for _, r := range c.dests {
+		if !r.failed.Load() {
+			c.report(r.spec.ID, rtapi.DestinationStateStopped, "")
 		}
 	}
 	c.log.Info("composition stopped", "reason", cause.Error(), "frames", c.frames.Load())

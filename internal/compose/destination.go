@@ -28,6 +28,7 @@ type destRunner struct {
 	report  func(state, reason string)
 	delay   time.Duration // first retry delay
 	dropped atomic.Uint64
+	failed  atomic.Bool
 }
 
 func (d *destRunner) offer(u *media.Unit) {
@@ -60,6 +61,7 @@ func (d *destRunner) run(ctx context.Context) string {
 			failures++
 			if failures > destRetries {
 				reason := fmt.Sprintf("destination failed after %d attempts: %v", failures, err)
+				d.failed.Store(true)
 				d.report(rtapi.DestinationStateFailed, reason)
 				return reason
 			}

@@ -162,7 +162,7 @@ func TestDestinationStates(t *testing.T) {
 	if flaky.starts < 2 {
 		t.Fatalf("flaky destination started %d times", flaky.starts)
 	}
-	if s := log.get(); s[len(s)-1] != ":STOPPED" {
+	if s := log.get(); s[len(s)-1] != ":STOPPED" || slices.Contains(s, "d1:STOPPED") || !slices.Contains(s, "d2:STOPPED") {
 		t.Fatalf("states %v", s)
 	}
 

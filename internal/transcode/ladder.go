@@ -58,6 +58,10 @@ type Ladder struct {
 	// reader is the ladder's reader on the source; set by Run before the
 	// process starts, read by Attach.
 	reader *stream.Reader
+	// carry is the unit that started a new source timeline; the next
+	// incarnation begins with it. Owned by feed (incarnations are
+	// sequential).
+	carry *media.Unit
 }
 
 // rendOut is the output side of one transcoded rendition.
@@ -167,7 +171,7 @@ func (l *Ladder) sourceHasAudio() bool {
 func ladderArgs(cfg config.Transcode, plan []Rendition, audio bool) []string {
 	enc := Transcoded(plan)
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-		"-fflags", "+nobuffer", "-analyzeduration", "500000", "-probesize", "1000000",
+		"-analyzeduration", "500000", "-probesize", "1000000",
 		"-copyts", "-f", "mpegts", "-i", "pipe:0"}
 	if len(enc) == 0 {
 		return args
@@ -277,22 +281,39 @@ func (l *Ladder) attach(ctx context.Context, p *Pipes) error {
 }
 
 // feed copies source units to the encoder until ctx is done (nil), the
-// source ends (ErrInputDone) or the pipe breaks.
-func (l *Ladder) feed(ctx context.Context, in *tsInput, w io.Writer) error {
+// source ends (ErrInputDone), jumps to a new timeline (ErrRestart) or the
+// pipe breaks.
+func (l *Ladder) feed(ctx context.Context, in *tsInput, _ io.Writer) error {
+	return feedUnits(ctx, in, l.reader.C(), &l.carry)
+}
+
+// feedUnits writes units from c to in, starting with *carry if set; a
+// unit that starts a new timeline is left in *carry for the next
+// incarnation.
+func feedUnits(ctx context.Context, in *tsInput, c <-chan *media.Unit, carry **media.Unit) error {
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case u, ok := <-l.reader.C():
-			if !ok {
-				return ErrInputDone
-			}
-			if err := in.write(u); err != nil {
-				if ctx.Err() != nil {
-					return nil
+		u := *carry
+		*carry = nil
+		if u == nil {
+			var ok bool
+			select {
+			case <-ctx.Done():
+				return nil
+			case u, ok = <-c:
+				if !ok {
+					return ErrInputDone
 				}
-				return err
 			}
+		}
+		if in.jumped(u) {
+			*carry = u
+			return ErrRestart
+		}
+		if err := in.write(u); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
 	}
 }

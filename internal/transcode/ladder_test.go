@@ -285,3 +285,75 @@ func TestLadderStopsCleanlyOnCancel(t *testing.T) {
 	}
 	stopPub()
 }
+
+// TestLadderFollowsASourceTimelineJump: a publisher that reconnects on the
+// same hub starts a new timeline (here 1000 s back). The renditions follow
+// the new timeline, with Discontinuity, through an immediate restart.
+func TestLadderFollowsASourceTimelineJump(t *testing.T) {
+	checkGoroutines(t)
+	tracks, units := demuxFile(t, sourceTS(t, 16))
+	// First 8 s shifted 1000 s ahead, then the original timeline.
+	var jumped []*media.Unit
+	var cutPTS int64 = -1
+	for _, u := range units {
+		c := *u
+		d := media.Duration(u.DTS, tracks[u.Track].ClockRate)
+		if d < 9*time.Second {
+			shift := media.Ticks(1000*time.Second, tracks[u.Track].ClockRate)
+			c.PTS += shift
+			c.DTS += shift
+		} else if cutPTS < 0 && u.Track == 0 && u.Key {
+			cutPTS = u.PTS
+			c.Discontinuity = true
+		}
+		jumped = append(jumped, &c)
+	}
+	src := stream.NewHub(tracks, nil)
+	plan, err := Plan(TypeAdvancedSD, PresetConstrained, Source{Width: 1280, Height: 720, FPS: 30, HasVideo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan = plan[len(plan)-1:] // 160p only: cheap
+	l, err := NewLadder(testCfg(), src, plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runErr := make(chan error, 1)
+	wg.Go(func() { runErr <- l.Run(ctx) })
+	waitFor(t, "the ladder's reader", 5*time.Second, func() bool { return src.Readers() == 1 })
+	wg.Go(func() { publish(ctx, src, tracks, jumped, 2) })
+	select {
+	case <-l.Ready():
+	case <-time.After(20 * time.Second):
+		t.Fatal("not ready")
+	}
+	col := &collector{}
+	r := l.Hub(0).NewReader("test", 4096)
+	wg.Go(func() { col.run(r) })
+	if err := <-runErr; err != nil {
+		t.Fatal(err)
+	}
+	all := col.snapshot()
+	cut := slices.IndexFunc(all, func(u *media.Unit) bool { return u.Discontinuity })
+	if cut <= 0 {
+		t.Fatalf("no Discontinuity in %d units", len(all))
+	}
+	late := media.Ticks(900*time.Second, tsClock)
+	if v := lastVideo(all[:cut]); v.PTS < late {
+		t.Fatalf("before the jump video is at %d, want the shifted timeline", v.PTS)
+	}
+	v := firstVideo(all[cut:])
+	if v.PTS != cutPTS || !v.Key {
+		t.Fatalf("after the jump video resumes at %d (key %v), want the source key frame at %d", v.PTS, v.Key, cutPTS)
+	}
+	if n := countTrack(all[cut:], 0); n < 150 {
+		t.Fatalf("%d video units after the jump", n)
+	}
+	if l.Process().Starts() != 2 {
+		t.Fatalf("%d encoder starts, want 2 (one restart for the jump)", l.Process().Starts())
+	}
+}

@@ -22,6 +22,11 @@ import (
 // does not restart it and returns nil once it has exited.
 var ErrInputDone = errors.New("transcode: input done")
 
+// ErrRestart is returned by an Attach hook to have the child stopped
+// (SIGINT) and started again at once, without backoff: e.g. when the input
+// jumped to a new timeline that the running child cannot follow.
+var ErrRestart = errors.New("transcode: restart requested")
+
 // PipeDir says which way an extra pipe carries data.
 type PipeDir int
 
@@ -234,6 +239,10 @@ func (p *Process) Run(ctx context.Context) error {
 		if n == 0 && ex.Err != nil && errors.Is(ex.Err, errStart) {
 			return fmt.Errorf("run %s: %w", p.spec.Name, ex.Err)
 		}
+		if errors.Is(attachErr, ErrRestart) {
+			p.log.Info("restarting process on request", "pid", ex.PID, "incarnation", ex.Incarnation)
+			continue
+		}
 		if ex.Ended.Sub(ex.Started) >= p.cfg.RestartMax {
 			delay = p.cfg.RestartMin
 		}
@@ -428,7 +437,11 @@ loop:
 		case attachErr = <-attachDone:
 			attachEnded = true
 			attachDone = nil
-			if attachErr != nil && !errors.Is(attachErr, ErrInputDone) && ctx.Err() == nil {
+			switch {
+			case attachErr == nil || errors.Is(attachErr, ErrInputDone) || ctx.Err() != nil:
+			case errors.Is(attachErr, ErrRestart):
+				stop("restart requested")
+			default:
 				p.log.Warn("process i/o failed, stopping it", "pid", ex.PID, "err", attachErr)
 				stop("i/o failed")
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stagecast/stagecast/internal/config"
+	"github.com/stagecast/stagecast/internal/media"
 	"github.com/stagecast/stagecast/internal/stream"
 )
 
@@ -57,6 +58,7 @@ type Thumbnailer struct {
 	proc   *Process
 
 	reader *stream.Reader // set by Run
+	carry  *media.Unit    // first unit of a new source timeline (see feedUnits)
 	seq    int            // owned by the current incarnation's reader
 }
 
@@ -101,7 +103,7 @@ func thumbnailArgs(tc ThumbnailConfig) []string {
 		vf += fmt.Sprintf(",scale=-2:%d", tc.Height)
 	}
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-		"-fflags", "+nobuffer", "-analyzeduration", "500000", "-probesize", "1000000"}
+		"-analyzeduration", "500000", "-probesize", "1000000"}
 	if tc.Interval >= keyOnlyInterval {
 		args = append(args, "-skip_frame", "nokey")
 	}
@@ -145,22 +147,7 @@ func (th *Thumbnailer) attach(ctx context.Context, p *Pipes) error {
 }
 
 func (th *Thumbnailer) feed(ctx context.Context, in *tsInput) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case u, ok := <-th.reader.C():
-			if !ok {
-				return ErrInputDone
-			}
-			if err := in.write(u); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
-			}
-		}
-	}
+	return feedUnits(ctx, in, th.reader.C(), &th.carry)
 }
 
 func (th *Thumbnailer) read(r io.Reader) error {

@@ -27,6 +27,13 @@ const (
 	// tsWriteBuffer batches the 188-byte packets of one unit into one
 	// pipe write.
 	tsWriteBuffer = 64 << 10
+	// maxJumpBack and maxJumpAhead bound how far a unit's DTS may move
+	// from its track's previous one before it counts as a new timeline (a
+	// reconnected publisher): ffmpeg cannot follow that with -copyts, so
+	// the child is restarted (ErrRestart). Reordering and small gaps stay
+	// well inside; a stream.Reader that lost 5 s of units restarts too.
+	maxJumpBack  = tsClock
+	maxJumpAhead = 5 * tsClock
 )
 
 // errNoVideo is returned when a source has no video track to encode.
@@ -43,6 +50,7 @@ type tsInput struct {
 	ts     map[int]*mpegts.Track // by media track ID
 	video  int                   // media track ID of the video, -1 if none
 	key    bool                  // a video key frame was written
+	last   map[int]int64         // last written DTS per track (source, 90 kHz)
 
 	// Read by the output readers (other goroutines).
 	offset  atomic.Int64 // added to source ticks (90 kHz)
@@ -51,7 +59,8 @@ type tsInput struct {
 }
 
 func newTSInput(tracks []media.Track, out io.Writer, videoOnly bool) (*tsInput, error) {
-	in := &tsInput{bw: bufio.NewWriterSize(out, tsWriteBuffer), tracks: tracks, ts: map[int]*mpegts.Track{}, video: -1}
+	in := &tsInput{bw: bufio.NewWriterSize(out, tsWriteBuffer), tracks: tracks, ts: map[int]*mpegts.Track{}, video: -1,
+		last: map[int]int64{}}
 	var list []*mpegts.Track
 	haveAudio := false
 	for _, t := range tracks {
@@ -97,6 +106,20 @@ func toTS(ticks int64, clock int) int64 {
 	return ticks * tsClock / int64(clock)
 }
 
+// jumped reports whether u starts a new timeline: its DTS is far from the
+// previous written unit of its track. Only meaningful once writing began.
+func (in *tsInput) jumped(u *media.Unit) bool {
+	if !in.key || u.Track < 0 || u.Track >= len(in.tracks) {
+		return false
+	}
+	prev, ok := in.last[u.Track]
+	if !ok {
+		return false
+	}
+	d := toTS(u.DTS, in.tracks[u.Track].ClockRate) - prev
+	return d < -maxJumpBack || d > maxJumpAhead
+}
+
 // write writes one unit (nothing before the first video key frame, or for
 // tracks that are not fed).
 func (in *tsInput) write(u *media.Unit) error {
@@ -114,6 +137,7 @@ func (in *tsInput) write(u *media.Unit) error {
 		in.started.Store(true)
 	}
 	off := in.offset.Load()
+	in.last[u.Track] = toTS(u.DTS, t.ClockRate)
 	pts := (toTS(u.PTS, t.ClockRate) + off) & tsMask
 	var err error
 	switch c := mt.Codec.(type) {

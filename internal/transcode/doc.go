@@ -41,7 +41,11 @@
 // (Pipes.Incarnation counts from 1), so callers re-attach their readers and
 // writers there. Attach returning ErrInputDone means "no more input": the
 // child is left to drain and exit, and Run returns nil without a restart.
-// Run returns an error only when the binary cannot be started at all.
+// ErrRestart asks for a stop and an immediate start (no backoff). Run
+// returns an error only when the binary cannot be started at all. The
+// process group is signalled only while the child is not yet reaped
+// (waitid WNOWAIT), so a reused PID is never hit; leftover grandchildren
+// are killed when the child exits.
 //
 // # Goroutines
 //
@@ -69,7 +73,8 @@
 // transcoded one. Output timestamps are the source's (-copyts and an
 // offset removed on the way back); after an encoder restart the first unit
 // of each track of each rendition carries Discontinuity and timestamps
-// continue on the source timeline.
+// continue on the source timeline. A source that jumps to a new timeline
+// (a reconnected publisher) restarts the encoder at once.
 //
 // # Thumbnailer
 //

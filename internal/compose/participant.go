@@ -99,19 +99,26 @@ func (p *participant) runVideo(ctx context.Context, o *Options, t media.Track, v
 			defer close(exited)
 			logRunErr(p.log, "video decoder", proc.Run(dctx))
 		})
-		select {
-		case <-p.rehint:
-			cancel()
-			wg.Wait()
-			if ctx.Err() != nil {
+	wait:
+		for {
+			select {
+			case <-p.rehint:
+				if *p.hint.Load() == hint {
+					continue // a stale wake-up: this decoder has the size
+				}
+				cancel()
+				wg.Wait()
+				if ctx.Err() != nil {
+					return
+				}
+				p.restarts.Add(1)
+				p.log.Debug("video decoder resized", "width", p.hint.Load().W, "height", p.hint.Load().H)
+				break wait
+			case <-exited: // input ended, ctx done or the binary cannot start
+				cancel()
+				wg.Wait()
 				return
 			}
-			p.restarts.Add(1)
-			p.log.Debug("video decoder resized", "width", p.hint.Load().W, "height", p.hint.Load().H)
-		case <-exited: // input ended, ctx done or the binary cannot start
-			cancel()
-			wg.Wait()
-			return
 		}
 	}
 }

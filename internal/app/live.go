@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stagecast/stagecast/internal/ingest/srt"
 	"github.com/stagecast/stagecast/internal/live"
 	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/model"
 	"github.com/stagecast/stagecast/internal/model/ivsapi"
 	"github.com/stagecast/stagecast/internal/obs"
 	"github.com/stagecast/stagecast/internal/origin"
@@ -33,7 +36,7 @@ func (a *App) wireLive(ctx context.Context) error {
 		WindowSegments: cfg.Playback.WindowSegments, Log: log,
 	})
 	a.origin = origin.New(origin.Options{
-		Store: a.segs, Authorizer: live.NewAccess(a.Channels, nil),
+		Store: a.segs, Authorizer: playbackAccess{live.NewAccess(a.Channels, nil)},
 		BlockTimeout: cfg.Playback.BlockTimeout, ViewerWindow: cfg.Playback.ViewerWindow,
 		Log: log,
 	})
@@ -83,6 +86,18 @@ func (a *App) recordingConfig() recording.Config {
 	rc := recording.ConfigFrom(a.cfg.Recording, a.cfg.DataDir)
 	rc.Thumbnailer = recording.FFmpegThumbnailer{Transcode: a.cfg.Transcode, Log: a.log}
 	return rc
+}
+
+// playbackAccess maps an unknown channel to the origin's 404.
+type playbackAccess struct{ *live.Access }
+
+func (p playbackAccess) Authorize(r *http.Request, channelARN string) error {
+	err := p.Access.Authorize(r, channelARN)
+	var nf *model.NotFoundError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %s", origin.ErrUnknownChannel, channelARN)
+	}
+	return err
 }
 
 // pipeline is what one stream session feeds: the ladder (when the channel
@@ -136,32 +151,42 @@ func (a *App) newPipeline(_ context.Context, s *live.Session) (live.Pipeline, er
 			a.log.Warn("transcoder stopped", "channel_arn", s.ChannelARN(), "err", err)
 		}
 	})
-	// Passthrough renditions start now; transcoded ones when the encoder
-	// produced their first key frame.
-	for i, r := range plan {
-		if r.Passthrough {
+	if len(transcode.Transcoded(plan)) == 0 {
+		for i, r := range plan {
 			p.addRendition(pctx, r, ladder.Hub(i))
 		}
+		p.startRecording(plan, ladder)
+		return p, nil
 	}
+	// A transcoded channel publishes its renditions together once the
+	// encoder has produced the first key frame of each, so the
+	// multivariant playlist (which players read once) lists the whole
+	// ladder from the start. If the encoder cannot start, the source alone
+	// is served after ladderWait.
 	p.wg.Go(func() {
+		timer := time.NewTimer(ladderWait)
+		defer timer.Stop()
 		select {
 		case <-ladder.Ready():
 		case <-ladderDone:
-			return
+		case <-timer.C:
+			a.log.Warn("transcoder not ready, serving the source only for now", "channel_arn", s.ChannelARN(), "waited", ladderWait)
 		case <-pctx.Done():
 			return
 		}
 		for i, r := range plan {
-			if !r.Passthrough {
-				if h := ladder.Hub(i); h != nil {
-					p.addRendition(pctx, r, h)
-				}
+			if h := ladder.Hub(i); h != nil {
+				p.addRendition(pctx, r, h)
 			}
 		}
 		p.startRecording(plan, ladder)
 	})
 	return p, nil
 }
+
+// ladderWait bounds how long a transcoded channel's playback waits for the
+// encoder before it serves the source alone.
+const ladderWait = 8 * time.Second
 
 func (p *pipeline) addRendition(ctx context.Context, r transcode.Rendition, hub *stream.Hub) {
 	log := obs.Component(p.a.log, "live").With("channel_arn", p.s.ChannelARN(), "rendition", r.Name)

@@ -512,7 +512,7 @@ func TestChannelRecordingLocal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	rc, err := srv.IVS.CreateRecordingConfiguration(ctx, &ivs.CreateRecordingConfigurationInput{
-		Name: aws.String("rec"),
+		Name:                     aws.String("rec"),
 		DestinationConfiguration: &types.DestinationConfiguration{S3: &types.S3DestinationConfiguration{BucketName: aws.String("my-bucket")}},
 		ThumbnailConfiguration:   &types.ThumbnailConfiguration{RecordingMode: types.RecordingModeInterval, TargetIntervalSeconds: aws.Int64(1)},
 	})

@@ -135,15 +135,34 @@ func (m *tsMuxer) part(video, audio []sample, newSegment bool, meta [][]byte, st
 }
 
 func (m *tsMuxer) writeVideo(s sample) error {
-	au := s.u.NALUs
+	var au [][]byte
+	for _, n := range s.u.NALUs {
+		if len(n) > 0 {
+			au = append(au, n)
+		}
+	}
 	if len(au) == 0 {
 		return nil
 	}
-	if m.video.t.Codec == media.H265 {
-		if (au[0][0]>>1)&0x3f != 35 {
-			au = append([][]byte{{35 << 1, 1, 0x50}}, au...)
+	// Every key frame carries its parameter sets in band: a TS segment
+	// must decode on its own, and RTMP/WebRTC sources send them out of
+	// band. The access unit delimiter goes first, then the parameter sets.
+	t := m.video.t
+	if t.Codec == media.H265 {
+		if (au[0][0]>>1)&0x3f == 35 {
+			au = au[1:]
 		}
-	} else if au[0][0]&0x1f != 9 {
+		if s.u.Key && !hasNALU(au, func(n []byte) bool { return (n[0]>>1)&0x3f == 33 }) {
+			au = withParams(au, t.VPS, t.SPS, t.PPS)
+		}
+		au = append([][]byte{{35 << 1, 1, 0x50}}, au...)
+	} else {
+		if au[0][0]&0x1f == 9 {
+			au = au[1:]
+		}
+		if s.u.Key && !hasNALU(au, func(n []byte) bool { return n[0]&0x1f == 7 }) {
+			au = withParams(au, t.SPS, t.PPS)
+		}
 		au = append([][]byte{{9, 240}}, au...)
 	}
 	enc, err := h264.AnnexB(au).Marshal()
@@ -202,4 +221,25 @@ func (m *tsMuxer) writePES(pid uint16, streamID uint8, pts, dts int64, af *astit
 		PES: &astits.PESData{Header: &astits.PESHeader{StreamID: streamID, OptionalHeader: oh}, Data: data},
 	})
 	return err
+}
+
+// hasNALU reports whether a NAL unit of au satisfies is.
+func hasNALU(au [][]byte, is func([]byte) bool) bool {
+	for _, n := range au {
+		if len(n) > 0 && is(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// withParams puts the non-empty parameter sets before au's NAL units.
+func withParams(au [][]byte, params ...[]byte) [][]byte {
+	out := make([][]byte, 0, len(au)+len(params))
+	for _, p := range params {
+		if len(p) > 0 {
+			out = append(out, p)
+		}
+	}
+	return append(out, au...)
 }

@@ -126,8 +126,8 @@ func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stdout, string(out))
 			continue
 		}
-		fmt.Fprintf(stdout, "%d publisher(s) x %d subscriber(s) = %d sessions, %.1f Mbps each, %.0fs: loss %.3f%%, received %.1f Mbps (%.2f per session), e2e latency p50 %.2f ms p99 %.2f ms",
-			res.Publishers, res.Subscribers, res.Sessions, float64(rate)/1e6, res.DurationSeconds, res.LossPercent,
+		fmt.Fprintf(stdout, "%d publisher(s) x %d subscriber(s) = %d sessions, %.1f Mbps each, %.0fs: loss %.3f%%, delivered %.1f%%, received %.1f Mbps (%.2f per session), e2e latency p50 %.2f ms p99 %.2f ms",
+			res.Publishers, res.Subscribers, res.Sessions, float64(rate)/1e6, res.DurationSeconds, res.LossPercent, res.DeliveredPercent,
 			res.ReceivedMbps, res.PerSubscriberMbps, res.E2EP50Ms, res.E2EP99Ms)
 		if res.ServerP99Ms > 0 {
 			fmt.Fprintf(stdout, ", SFU forwarding p50 %.3f ms p99 %.3f ms", res.ServerP50Ms, res.ServerP99Ms)

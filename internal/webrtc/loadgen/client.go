@@ -61,6 +61,9 @@ func newPC() (*webrtc.PeerConnection, net.PacketConn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if uc, ok := udp.(*net.UDPConn); ok {
+		_ = uc.SetReadBuffer(1 << 20) // bursts while this process is busy
+	}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, nil, err

@@ -47,6 +47,10 @@ type Result struct {
 	ExpectedPackets         uint64 // at all subscribers
 	ReceivedPackets         uint64
 	LossPercent             float64
+	// DeliveredPercent is packets received over packets sent times the
+	// viewers, in the same window: below ~99% the subscribers (or the
+	// machine) are not keeping up, even when nothing is lost yet.
+	DeliveredPercent float64
 	ReceivedMbps            float64 // sum over subscribers
 	PerSubscriberMbps       float64
 	// End-to-end latency (publisher's WriteRTP to subscriber's ReadRTP,
@@ -275,6 +279,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	if res.ExpectedPackets > 0 {
 		res.LossPercent = 100 * (1 - float64(res.ReceivedPackets)/float64(res.ExpectedPackets))
+	}
+	if want := res.SentPackets * uint64(o.Subscribers); want > 0 {
+		res.DeliveredPercent = 100 * float64(res.ReceivedPackets) / float64(want)
 	}
 	res.ReceivedMbps = float64(bytes) * 8 / elapsed.Seconds() / 1e6
 	if len(stats) > 0 {

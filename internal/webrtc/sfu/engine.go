@@ -21,6 +21,9 @@ import (
 // passed through from publishers to subscribers.
 const audioLevelURI = sdp.AudioLevelURI
 
+// udpBuffer is the socket buffer size asked for the shared UDP port.
+const udpBuffer = 8 << 20
+
 // engine builds the pion APIs the SFU uses: one for publishers (NACK
 // generator, receiver reports, TWCC feedback, simulcast extensions), one
 // for subscribers (NACK responder, sender reports, TWCC sequence numbers)
@@ -86,6 +89,12 @@ func newEngine(cfg Config, log *slog.Logger) (*engine, error) {
 	udp, err := net.ListenPacket("udp", cfg.UDPListen)
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %s: %w", cfg.UDPListen, err)
+	}
+	// Every connection shares this socket: give it room for bursts
+	// (capped by net.core.rmem_max / wmem_max; best effort).
+	if uc, ok := udp.(*net.UDPConn); ok {
+		_ = uc.SetReadBuffer(udpBuffer)
+		_ = uc.SetWriteBuffer(udpBuffer)
 	}
 	e := &engine{mux: udp}
 	lf := pionLogs{log}

@@ -50,9 +50,9 @@ type Result struct {
 	// DeliveredPercent is packets received over packets sent times the
 	// viewers, in the same window: below ~99% the subscribers (or the
 	// machine) are not keeping up, even when nothing is lost yet.
-	DeliveredPercent float64
-	ReceivedMbps            float64 // sum over subscribers
-	PerSubscriberMbps       float64
+	DeliveredPercent  float64
+	ReceivedMbps      float64 // sum over subscribers
+	PerSubscriberMbps float64
 	// End-to-end latency (publisher's WriteRTP to subscriber's ReadRTP,
 	// both in this process): client SRTP and sockets on both sides plus
 	// the server.

@@ -139,6 +139,7 @@ func runComposeBench(b *testing.B, src *clip, n int, d time.Duration) {
 	}
 	cfg := compCfg()
 	cfg.X264Preset = benchEnv("COMPOSE_BENCH_PRESET", "veryfast")
+	cfg.DecoderNice, _ = strconv.Atoi(benchEnv("COMPOSE_BENCH_NICE", "5"))
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("COMPOSE_BENCH_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

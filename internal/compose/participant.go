@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,7 +72,7 @@ func (p *participant) runVideo(ctx context.Context, o *Options, t media.Track, v
 		hint := *p.hint.Load()
 		dctx, cancel := context.WithCancel(ctx)
 		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
-			Name: "compose-video-decoder", Path: o.Transcode.FFmpeg, Args: videoDecoderArgs(t, hint, o.Threads),
+			Name: "compose-video-decoder", Path: decoderPath(o), Args: decoderArgs(o, videoDecoderArgs(t, hint, o.Threads)),
 			Stdin: true, Stdout: true, OnExit: p.cpu.onExit(kindVideoDecoder),
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
 				keyFrame() // every incarnation starts at a key frame
@@ -157,7 +158,7 @@ func (p *participant) run(ctx context.Context, o *Options, mixer interface{ Writ
 	if ai >= 0 {
 		ain = make(chan *media.Unit, decoderQueue)
 		proc := transcode.NewProcess(o.Transcode, transcode.Spec{
-			Name: "compose-audio-decoder", Path: o.Transcode.FFmpeg, Args: audioDecoderArgs(),
+			Name: "compose-audio-decoder", Path: decoderPath(o), Args: decoderArgs(o, audioDecoderArgs()),
 			Stdin: true, Stdout: true, OnExit: p.cpu.onExit(kindAudioDecoder),
 			Attach: func(ctx context.Context, io *transcode.Pipes) error {
 				w, err := newTSAudio(io.Stdin, tracks[ai])
@@ -276,6 +277,34 @@ func logRunErr(log *slog.Logger, what string, err error) {
 	if err != nil {
 		log.Error("compose process failed", "process", what, "err", err)
 	}
+}
+
+// niceBin runs a command at a lower priority (coreutils; it execs the
+// command in place, so the process, its group and signals are the same).
+const niceBin = "/usr/bin/nice"
+
+// decoderPath and decoderArgs run decoders through nice when configured
+// and available.
+func decoderPath(o *Options) string {
+	if useNice(o) {
+		return niceBin
+	}
+	return o.Transcode.FFmpeg
+}
+
+func decoderArgs(o *Options, args []string) []string {
+	if useNice(o) {
+		return append([]string{"-n", strconv.Itoa(o.Compose.DecoderNice), o.Transcode.FFmpeg}, args...)
+	}
+	return args
+}
+
+func useNice(o *Options) bool {
+	if o.Compose.DecoderNice <= 0 {
+		return false
+	}
+	_, err := os.Stat(niceBin)
+	return err == nil
 }
 
 func videoDecoderArgs(t media.Track, hint layout.Tile, threads int) []string {

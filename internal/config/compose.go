@@ -19,6 +19,11 @@ type Compose struct {
 	X264Preset string `yaml:"x264_preset"`
 	// Background is the canvas colour as RRGGBB hex.
 	Background string `yaml:"background"`
+	// DecoderNice runs the per-publisher decoders at this nice value
+	// (through /usr/bin/nice when present) so that on a busy host the one
+	// encoder per composition is not starved by 2 decoders per publisher;
+	// 0 disables.
+	DecoderNice int `yaml:"decoder_nice"`
 }
 
 // maxComposeIdle bounds idle_timeout: a composition left running for
@@ -26,7 +31,7 @@ type Compose struct {
 const maxComposeIdle = time.Hour
 
 func defaultCompose() Compose {
-	return Compose{IdleTimeout: 60 * time.Second, MaxCompositions: 4, X264Preset: "veryfast", Background: "000000"}
+	return Compose{IdleTimeout: 60 * time.Second, MaxCompositions: 4, X264Preset: "veryfast", Background: "000000", DecoderNice: 5}
 }
 
 // validate reports invalid compose settings (nil when valid).
@@ -40,6 +45,9 @@ func (c Compose) validate() error {
 	}
 	if !x264Presets[c.X264Preset] {
 		errs = append(errs, fmt.Errorf("compose.x264_preset: unknown preset %q", c.X264Preset))
+	}
+	if c.DecoderNice < 0 || c.DecoderNice > 19 {
+		errs = append(errs, fmt.Errorf("compose.decoder_nice: %d is not 0-19", c.DecoderNice))
 	}
 	if len(c.Background) != 6 {
 		errs = append(errs, errors.New("compose.background: want RRGGBB hex"))

@@ -2,12 +2,14 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
 
 	"sync"
 
+	"github.com/stagecast/stagecast/internal/model"
 	"github.com/stagecast/stagecast/internal/model/rtapi"
 )
 
@@ -270,6 +272,10 @@ func (r *Room) closeAll(reason string) {
 func (r *Room) end(ctx context.Context) {
 	if c := r.srv.cfg.Control; c != nil && r.sessionID != "" {
 		if err := c.EndSession(ctx, r.arn, r.sessionID); err != nil {
+			var nf *model.NotFoundError
+			if errors.As(err, &nf) { // the stage was deleted with its sessions
+				return
+			}
 			r.srv.log.Warn("end stage session", "stage_arn", r.arn, "session_id", r.sessionID, "error", err)
 			return
 		}

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,11 +10,54 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stagecast/stagecast/internal/model"
 	"github.com/stagecast/stagecast/internal/model/rtapi"
 )
 
 // sweepEvery is how often empty rooms are checked for ending their session.
 const sweepEvery = 500 * time.Millisecond
+
+// stageCheckEvery is how often live rooms check that their stage still
+// exists (a deleted stage disconnects everyone).
+const stageCheckEvery = 5 * time.Second
+
+// stageGetter is the optional part of Control that tells whether a stage
+// still exists (*stages.Service has it).
+type stageGetter interface {
+	GetStage(ctx context.Context, in *rtapi.GetStageRequest) (*rtapi.GetStageResponse, error)
+}
+
+// checkStages disconnects everyone from rooms whose stage was deleted.
+func (s *Server) checkStages(ctx context.Context) {
+	g, ok := s.cfg.Control.(stageGetter)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	rooms := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		arn := r.arn
+		_, err := g.GetStage(ctx, &rtapi.GetStageRequest{Arn: &arn})
+		var nf *model.NotFoundError
+		if !errors.As(err, &nf) {
+			continue
+		}
+		s.log.Info("stage deleted, disconnecting its participants", "stage_arn", arn)
+		s.mu.Lock()
+		if s.rooms[arn] == r {
+			delete(s.rooms, arn)
+		}
+		s.mu.Unlock()
+		r.mu.Lock()
+		r.ended = true
+		r.mu.Unlock()
+		r.closeAll("stage deleted")
+	}
+}
 
 // Server is the SFU: one Room per stage with participants.
 type Server struct {
@@ -93,8 +137,12 @@ func (s *Server) Run(ctx context.Context) error {
 	defer close(s.runDone)
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
+	check := time.NewTicker(stageCheckEvery)
+	defer check.Stop()
 	for {
 		select {
+		case <-check.C:
+			s.checkStages(ctx)
 		case <-ctx.Done():
 			s.Close()
 			s.drainControl(context.WithoutCancel(ctx))

@@ -173,4 +173,12 @@ func TestEventsAnnounceJoinPublishAndVanishedParticipantLeaves(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("vanished participant left after %s", time.Since(vanished).Round(100*time.Millisecond))
+
+	// Deleting the stage disconnects the ones still there.
+	if _, err := st.srv.Realtime.DeleteStage(ctx, &ivsrealtime.DeleteStageInput{Arn: aws.String(st.arn)}); err != nil {
+		t.Fatalf("delete stage: %v", err)
+	}
+	if d, err := aEv.Next(ctx, sfu.EventDisconnected); err != nil || d.Reason != "stage deleted" {
+		t.Fatalf("after stage deletion: %+v %v", d, err)
+	}
 }

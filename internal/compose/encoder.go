@@ -160,13 +160,17 @@ func (e *encoder) attach(ctx context.Context, io *transcode.Pipes) error {
 	}
 	vout, aout := io.Extra[0], io.Extra[1]
 	growPipe(vout, canvasPipeSize)
-	stop := context.AfterFunc(ctx, func() {
-		vout.Close()
-		aout.Close()
-		io.Stdout.Close()
-	})
-	defer stop()
 	var wg sync.WaitGroup
+	demuxDone := make(chan struct{})
+	wg.Go(func() { // a stop unblocks the writers and the demuxer
+		select {
+		case <-ctx.Done():
+			vout.Close()
+			aout.Close()
+			io.Stdout.Close()
+		case <-demuxDone:
+		}
+	})
 	wg.Go(func() {
 		defer vout.Close()
 		var last *[]byte
@@ -214,6 +218,7 @@ func (e *encoder) attach(ctx context.Context, io *transcode.Pipes) error {
 		}
 	})
 	err := e.demux(io)
+	close(demuxDone)
 	vout.Close()
 	aout.Close()
 	wg.Wait()

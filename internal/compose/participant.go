@@ -262,9 +262,16 @@ func attachDecoder(ctx context.Context, io *transcode.Pipes, in <-chan *media.Un
 			}
 		}
 	})
-	stop := context.AfterFunc(ctx, func() { io.Stdout.Close() })
-	defer stop()
+	readDone := make(chan struct{})
+	wg.Go(func() { // a stop unblocks the reader
+		select {
+		case <-ctx.Done():
+			io.Stdout.Close()
+		case <-readDone:
+		}
+	})
 	read()
+	close(readDone)
 	io.Stdin.Close() // unblocks a writer stuck on a dead decoder
 	wg.Wait()
 	if inputDone.Load() {

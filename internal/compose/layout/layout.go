@@ -188,7 +188,8 @@ func Compute(c Config, w, h int, ps []Participant) []Tile {
 		}
 		visible = append(visible, p)
 	}
-	if len(visible) == 0 || w <= 0 || h <= 0 {
+	w, h = even(w), even(h) // 4:2:0 canvases are even
+	if len(visible) == 0 || w < 2 || h < 2 {
 		return nil
 	}
 	if c.Kind == Pip {
@@ -228,11 +229,13 @@ func featuredGrid(c Config, area Rect, ps []Participant) []Tile {
 	}
 	f, o := area, area
 	if area.W >= area.H {
-		f.W = even((area.W - c.Gap) * 2 / 3)
-		o.X, o.W = area.X+f.W+c.Gap, area.W-f.W-c.Gap
+		gap := min(c.Gap, area.W/4) // an absurd gap must not swallow the slot
+		f.W = even((area.W - gap) * 2 / 3)
+		o.X, o.W = area.X+f.W+gap, area.W-f.W-gap
 	} else {
-		f.H = even((area.H - c.Gap) * 2 / 3)
-		o.Y, o.H = area.Y+f.H+c.Gap, area.H-f.H-c.Gap
+		gap := min(c.Gap, area.H/4)
+		f.H = even((area.H - gap) * 2 / 3)
+		o.Y, o.H = area.Y+f.H+gap, area.H-f.H-gap
 	}
 	return append([]Tile{{ParticipantID: feat.ID, Rect: f, Fill: featFill}}, grid(c, o, rest, tileFill)...)
 }

@@ -191,3 +191,42 @@ func TestEmpty(t *testing.T) {
 		t.Fatal(ts)
 	}
 }
+
+// FuzzCompute checks that any configuration and canvas gives tiles inside
+// the canvas, at most one per participant, with even coordinates.
+func FuzzCompute(f *testing.F) {
+	f.Add(uint8(3), uint16(1280), uint16(720), uint8(2), uint8(0), false, uint16(0), uint16(0), uint8(0), true)
+	f.Add(uint8(12), uint16(2), uint16(1920), uint8(200), uint8(3), true, uint16(5000), uint16(1), uint8(3), false)
+	f.Fuzz(func(t *testing.T, n uint8, w, h uint16, gap, ar uint8, pip bool, pw, ph uint16, pos uint8, feat bool) {
+		n %= 13
+		cw, chh := int(w%1922), int(h%1922)
+		aspects := []string{"VIDEO", "SQUARE", "PORTRAIT", "AUTO"}
+		positions := []string{"TOP_LEFT", "TOP_RIGHT", "BOTTOM_LEFT", "BOTTOM_RIGHT"}
+		c := Config{Gap: int(gap), AspectRatio: aspects[int(ar)%4], FeaturedAttribute: "f", PipAttribute: "p",
+			PipPosition: positions[int(pos)%4], PipWidth: int(pw), PipHeight: int(ph), PipOffset: int(gap)}
+		if pip {
+			c.Kind = Pip
+		}
+		ps := parts(int(n))
+		if feat && n > 1 {
+			ps[1].Attributes = map[string]string{"f": "true", "p": "true"}
+		}
+		tiles := Compute(c, cw, chh, ps)
+		if len(tiles) > int(n) {
+			t.Fatalf("%d tiles for %d participants", len(tiles), n)
+		}
+		seen := map[string]bool{}
+		for _, tl := range tiles {
+			if seen[tl.ParticipantID] {
+				t.Fatalf("participant %s drawn twice", tl.ParticipantID)
+			}
+			seen[tl.ParticipantID] = true
+			if tl.X < 0 || tl.Y < 0 || tl.W < 0 || tl.H < 0 || tl.X+tl.W > cw || tl.Y+tl.H > chh {
+				t.Fatalf("tile %+v outside %dx%d (config %+v)", tl, cw, chh, c)
+			}
+			if tl.X%2 != 0 || tl.Y%2 != 0 {
+				t.Fatalf("tile %+v not aligned", tl)
+			}
+		}
+	})
+}

@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/stagecast/stagecast/internal/webrtc/sfu"
@@ -52,6 +54,7 @@ type Peer struct {
 	c        *Client
 	udp      net.PacketConn
 	wg       sync.WaitGroup // RTCP readers, end with the connection
+	pli      atomic.Uint64
 }
 
 // newPC builds a peer connection on a fresh 127.0.0.1 UDP socket with the
@@ -175,7 +178,7 @@ func (c *Client) Publish(ctx context.Context, tracks ...webrtc.TrackLocal) (*Pee
 		return nil, err
 	}
 	for _, s := range senders {
-		p.wg.Go(func() { drainRTCP(s) })
+		p.wg.Go(func() { drainRTCP(s, &p.pli) })
 	}
 	return p, nil
 }
@@ -208,18 +211,29 @@ func (c *Client) PublishSimulcast(ctx context.Context, layers ...*webrtc.TrackLo
 	if err != nil {
 		return fail(err)
 	}
-	p.wg.Go(func() { drainRTCP(tr.Sender()) })
+	p.wg.Go(func() { drainRTCP(tr.Sender(), &p.pli) })
 	return p, nil
 }
 
-func drainRTCP(s *webrtc.RTPSender) {
-	buf := make([]byte, 1500)
+// drainRTCP reads a sender's RTCP (driving its interceptors) and counts
+// key frame requests (PLI, FIR) into pli.
+func drainRTCP(s *webrtc.RTPSender, pli *atomic.Uint64) {
 	for {
-		if _, _, err := s.Read(buf); err != nil {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
 			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				pli.Add(1)
+			}
 		}
 	}
 }
+
+// KeyFrameRequests counts the PLI/FIR the server sent this publisher.
+func (p *Peer) KeyFrameRequests() uint64 { return p.pli.Load() }
 
 // Subscribe receives target's tracks (recvonly audio and video); onTrack
 // runs for each track on pion's goroutine and should start a reader.

@@ -174,7 +174,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, err
 		}
 		pubs = append(pubs, pubInfo{pid, tr})
-		wg.Go(func() { sendSynthetic(runCtx, tr, o.Bitrate, o.FPS, &sent) })
+		wg.Go(func() { sendSynthetic(runCtx, tr, o.Bitrate, o.FPS, &sent, p.KeyFrameRequests) })
 	}
 	progress("%d publishers sending %.1f Mbps each", o.Publishers, float64(o.Bitrate)/1e6)
 
@@ -315,9 +315,9 @@ func cpuTime(server func() (time.Duration, error)) (time.Duration, error) {
 }
 
 // sendSynthetic sends VP8-shaped RTP at bitrate: fps frames per second,
-// a key frame every 2 s, packets of payloadSize bytes, random content
+// a key frame every 2 s and on PLI/FIR, packets of payloadSize bytes, random content
 // (not decodable) with the send time embedded.
-func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate, fps int, sent *atomic.Uint64) {
+func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate, fps int, sent *atomic.Uint64, plis func() uint64) {
 	frameBytes := max(bitrate/8/fps, minPayload)
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
@@ -325,6 +325,8 @@ func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate,
 	_, _ = rand.Read(noise)
 	var seq uint16
 	var ts uint32
+	var answered uint64
+	var lastKey time.Time
 	for frame := 0; ; frame++ {
 		select {
 		case <-ctx.Done():
@@ -332,6 +334,13 @@ func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate,
 		case <-tick.C:
 		}
 		key := frame%(2*fps) == 0
+		// Answer key frame requests like an encoder, at most 3 per second.
+		if n := plis(); n != answered && time.Since(lastKey) > 300*time.Millisecond {
+			answered, key = n, true
+		}
+		if key {
+			lastKey = time.Now()
+		}
 		size := frameBytes
 		if key {
 			size = frameBytes * 3 / 2

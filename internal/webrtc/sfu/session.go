@@ -48,7 +48,6 @@ func (ss *Session) Close() { ss.close("left") }
 // AddCandidates applies a trickle-ICE SDP fragment (WHIP PATCH).
 func (ss *Session) AddCandidates(frag string) error {
 	var mid string
-	n := 0
 	for line := range strings.Lines(frag) {
 		line = strings.TrimSpace(line)
 		switch {
@@ -59,10 +58,8 @@ func (ss *Session) AddCandidates(frag string) error {
 			if err := ss.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: strings.TrimPrefix(line, "a="), SDPMid: &m}); err != nil {
 				return fmt.Errorf("%w: candidate: %w", ErrBadOffer, err)
 			}
-			n++
 		}
 	}
-	_ = n
 	return nil
 }
 

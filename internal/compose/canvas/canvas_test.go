@@ -174,3 +174,24 @@ func make12() []layout.Participant {
 	}
 	return ps
 }
+
+// FuzzDraw: any tile (even outside the canvas) and any source size draws
+// without panicking and never writes outside the tile.
+func FuzzDraw(f *testing.F) {
+	f.Add(uint8(32), uint8(18), int16(4), int16(4), int16(20), int16(10), uint8(0))
+	f.Add(uint8(2), uint8(200), int16(-10), int16(30), int16(100), int16(3), uint8(1))
+	f.Fuzz(func(t *testing.T, sw, sh uint8, x, y, w, h int16, fill uint8) {
+		dst := solid(64, 36, Black)
+		src := solid(max(2, int(sw)), max(2, int(sh)), White)
+		tile := layout.Rect{X: int(x) &^ 1, Y: int(y) &^ 1, W: int(w) &^ 1, H: int(h) &^ 1}
+		Draw(dst, src, tile, layout.Fill(int(fill)%3), RGB(0, 255, 0), nil)
+		for py := range dst.H {
+			for px := range dst.W {
+				in := px >= tile.X && px < tile.X+tile.W && py >= tile.Y && py < tile.Y+tile.H
+				if !in && dst.Y[py*dst.W+px] != Black.Y {
+					t.Fatalf("pixel (%d,%d) outside tile %+v written", px, py, tile)
+				}
+			}
+		}
+	})
+}

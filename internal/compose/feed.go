@@ -102,6 +102,9 @@ type tsAudio struct {
 	mw    *mpegts.Writer
 	track *mpegts.Track
 	t     media.Track
+	// base is the first unit's PTS.
+	base    int64
+	started bool
 }
 
 func newTSAudio(w io.Writer, t media.Track) (*tsAudio, error) {
@@ -128,7 +131,12 @@ func newTSAudio(w io.Writer, t media.Track) (*tsAudio, error) {
 }
 
 func (a *tsAudio) write(u *media.Unit) error {
-	pts := u.PTS * 90000 / int64(max(1, a.t.ClockRate))
+	// Relative timestamps: RTP-derived ones start anywhere and would wrap
+	// MPEG-TS's 33 bits early.
+	if !a.started {
+		a.base, a.started = u.PTS, true
+	}
+	pts := (u.PTS - a.base) * 90000 / int64(max(1, a.t.ClockRate))
 	var err error
 	if a.t.Codec == media.Opus {
 		err = a.mw.WriteOpus(a.track, pts, [][]byte{u.Payload})

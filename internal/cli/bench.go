@@ -64,11 +64,18 @@ type TokenBenchResult struct {
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "stage" {
-		return benchStage(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "stage":
+			return benchStage(ctx, args[1:], stdout, stderr)
+		case "ingest":
+			return benchIngest(ctx, args[1:], stdout, stderr)
+		case "ladder":
+			return benchLadder(ctx, args[1:], stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "tokens" {
-		fmt.Fprint(stderr, benchUsage+"\n"+benchStageUsage)
+		fmt.Fprint(stderr, benchUsage+"\n"+benchStageUsage+"\n"+benchIngestUsage+"\n"+benchLadderUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("bench tokens", flag.ContinueOnError)

@@ -172,7 +172,7 @@ func (c *conn) publish(ctx context.Context, r *gortmplib.Reader, sess ingest.Ses
 		units++
 		bytes += int64(u.Size())
 		sess.Write(u)
-	})
+	}, mc.arrival)
 	var err error
 	for err == nil {
 		err = r.Read()
@@ -207,6 +207,9 @@ type msgConn struct {
 	readTO      time.Duration
 	inHandshake atomic.Bool
 
+	// newest is the largest media timestamp read so far (nanoseconds).
+	newest atomic.Int64
+
 	encoder   string
 	av1Config []byte // configOBUs of the AV1 sequence start
 	av1TU     []byte // the first AV1 temporal unit holding a sequence header
@@ -229,6 +232,10 @@ func (m *msgConn) Read() (message.Message, error) {
 		return nil, err
 	}
 	switch msg := msg.(type) {
+	case *message.Video:
+		m.noteTime(msg.DTS)
+	case *message.Audio:
+		m.noteTime(msg.DTS)
 	case *message.DataAMF0:
 		if m.encoder == "" {
 			m.encoder = encoderFromMetadata(msg.Payload)
@@ -238,8 +245,10 @@ func (m *msgConn) Read() (message.Message, error) {
 			m.av1Config = msg.AV1Config.ConfigOBUs
 		}
 	case *message.VideoExFramesX:
+		m.noteTime(msg.DTS)
 		m.noteAV1(msg.FourCC, msg.Payload)
 	case *message.VideoExCodedFrames:
+		m.noteTime(msg.DTS)
 		m.noteAV1(msg.FourCC, msg.Payload)
 	case *message.CommandAMF0:
 		switch msg.Name {
@@ -248,6 +257,28 @@ func (m *msgConn) Read() (message.Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+func (m *msgConn) noteTime(dts time.Duration) {
+	if int64(dts) > m.newest.Load() {
+		m.newest.Store(int64(dts))
+	}
+}
+
+// maxReplayLag bounds the arrival correction: the track analysis buffers
+// about two seconds.
+const maxReplayLag = 10 * time.Second
+
+// arrival estimates when the frame with timestamp ts reached the server:
+// now, less how far ts lags behind the newest timestamp read. Frames that
+// gortmplib buffered during its track analysis and replays afterwards
+// would otherwise look seconds younger than they are.
+func (m *msgConn) arrival(ts time.Duration) time.Time {
+	now := time.Now()
+	if lag := time.Duration(m.newest.Load()) - ts; lag > 0 && lag < maxReplayLag {
+		return now.Add(-lag)
+	}
+	return now
 }
 
 // noteAV1 keeps the first AV1 temporal unit with a sequence header seen

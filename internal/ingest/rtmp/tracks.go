@@ -253,13 +253,17 @@ func (c *aacUnits) unit(pts time.Duration, frame []byte, now time.Time) *media.U
 
 // attach registers a callback per track on r that converts frames to units
 // and hands them to write.
-func attach(r *gortmplib.Reader, in []*gortmplib.Track, tracks []media.Track, write func(*media.Unit)) {
+//
+// arrival stamps each unit with when it reached the server (see
+// msgConn.arrival); frames replayed after the track analysis arrived
+// earlier than their callback runs.
+func attach(r *gortmplib.Reader, in []*gortmplib.Track, tracks []media.Track, write func(*media.Unit), arrival func(time.Duration) time.Time) {
 	for i, t := range in {
 		switch t.Codec.(type) {
 		case *codecs.H264, *codecs.H265:
 			c := &h26xUnits{track: i, hevc: tracks[i].Codec == media.H265}
 			cb := func(pts, dts time.Duration, au [][]byte) {
-				if u := c.unit(pts, dts, au, time.Now()); u != nil {
+				if u := c.unit(pts, dts, au, arrival(dts)); u != nil {
 					write(u)
 				}
 			}
@@ -275,17 +279,17 @@ func attach(r *gortmplib.Reader, in []*gortmplib.Track, tracks []media.Track, wr
 					return
 				}
 				ts := media.Ticks(pts, videoClockRate)
-				write(&media.Unit{Track: i, PTS: ts, DTS: ts, Key: av1.IsRandomAccess2(tu), Payload: payload, Arrival: time.Now()})
+				write(&media.Unit{Track: i, PTS: ts, DTS: ts, Key: av1.IsRandomAccess2(tu), Payload: payload, Arrival: arrival(pts)})
 			})
 		case *codecs.MPEG4Audio:
 			c := newAACUnits(i, tracks[i])
 			r.OnDataMPEG4Audio(t, func(pts time.Duration, au []byte) {
-				write(c.unit(pts, au, time.Now()))
+				write(c.unit(pts, au, arrival(pts)))
 			})
 		case *codecs.Opus:
 			r.OnDataOpus(t, func(pts time.Duration, pkt []byte) {
 				ts := media.Ticks(pts, 48000)
-				write(&media.Unit{Track: i, PTS: ts, DTS: ts, Key: true, Payload: pkt, Arrival: time.Now()})
+				write(&media.Unit{Track: i, PTS: ts, DTS: ts, Key: true, Payload: pkt, Arrival: arrival(pts)})
 			})
 		}
 	}

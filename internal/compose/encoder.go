@@ -162,12 +162,11 @@ func (e *encoder) attach(ctx context.Context, io *transcode.Pipes) error {
 	growPipe(vout, canvasPipeSize)
 	var wg sync.WaitGroup
 	demuxDone := make(chan struct{})
-	wg.Go(func() { // a stop unblocks the writers and the demuxer
+	wg.Go(func() { // a stop ends the inputs; the encoder drains and exits
 		select {
 		case <-ctx.Done():
 			vout.Close()
 			aout.Close()
-			io.Stdout.Close()
 		case <-demuxDone:
 		}
 	})

@@ -105,6 +105,7 @@ type tsAudio struct {
 	// base is the first unit's PTS.
 	base    int64
 	started bool
+	last    int64 // last PTS written (90 kHz)
 }
 
 func newTSAudio(w io.Writer, t media.Track) (*tsAudio, error) {
@@ -134,9 +135,16 @@ func (a *tsAudio) write(u *media.Unit) error {
 	// Relative timestamps: RTP-derived ones start anywhere and would wrap
 	// MPEG-TS's 33 bits early.
 	if !a.started {
-		a.base, a.started = u.PTS, true
+		a.base, a.started, a.last = u.PTS, true, -1
 	}
 	pts := (u.PTS - a.base) * 90000 / int64(max(1, a.t.ClockRate))
+	// Strictly increasing, or ffmpeg's muxer drops the decoded frame (a
+	// publisher's timestamps may repeat or jump back on a reconnect; the
+	// PCM is concatenated anyway).
+	if a.started && pts <= a.last {
+		pts = a.last + 1
+	}
+	a.last = pts
 	var err error
 	if a.t.Codec == media.Opus {
 		err = a.mw.WriteOpus(a.track, pts, [][]byte{u.Payload})

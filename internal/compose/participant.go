@@ -262,16 +262,10 @@ func attachDecoder(ctx context.Context, io *transcode.Pipes, in <-chan *media.Un
 			}
 		}
 	})
-	readDone := make(chan struct{})
-	wg.Go(func() { // a stop unblocks the reader
-		select {
-		case <-ctx.Done():
-			io.Stdout.Close()
-		case <-readDone:
-		}
-	})
+	// read ends at the decoder's EOF: after the input ended, or when the
+	// Process stops it (SIGINT, then SIGKILL), so stdout is never closed
+	// under a decoder still writing.
 	read()
-	close(readDone)
 	io.Stdin.Close() // unblocks a writer stuck on a dead decoder
 	wg.Wait()
 	if inputDone.Load() {

@@ -43,7 +43,8 @@
 //
 //	tracks, hub, err := srv.Subscribe(stageARN, participantID)
 //	r := hub.NewReader("compositor", 0) // units in RTP clock rate
-//	events, cancel := srv.Watch(stageARN) // RoomJoined/Left/Published/Unpublished
+//	events, cancel := srv.Watch(stageARN) // RoomJoined/Left/Published/Unpublished/Updated
+//	lists := srv.WatchPublishers(ctx, stageARN) // []ParticipantInfo on every change
 //	srv.RequestKeyFrame(stageARN, participantID)
 //
 // Subscribe returns a participant's published tracks (video first) and a
@@ -57,4 +58,10 @@
 //
 // Watch works before a stage has a session, reports the participants
 // already there first, and closes its channel on cancel or server close.
+// WatchPublishers condenses it into the current list of announced
+// publishers (with attributes, tracks, mute state and Joined in Unix
+// nanoseconds), which is what compose.Stages.Watch needs: an adapter maps
+// ParticipantInfo to compose.Publisher (VideoStopped = VideoMuted or no
+// video track) and Subscribe to a Source (the tracks plus
+// hub.NewReader(...), whose C and Close complete it).
 package sfu

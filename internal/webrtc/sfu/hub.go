@@ -2,7 +2,9 @@ package sfu
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -243,4 +245,62 @@ func (s *Server) Watch(stageARN string) (<-chan RoomEvent, func()) {
 		}
 	}
 	return ch, cancel
+}
+
+// WatchPublishers reports the stage's announced publishers (sorted by join
+// time) now and after every change (publish, unpublish, leave, mute) until
+// ctx is done or the server closes; the channel is then closed. A slow
+// reader only misses intermediate lists: the latest one is kept.
+func (s *Server) WatchPublishers(ctx context.Context, stageARN string) <-chan []ParticipantInfo {
+	ch, cancel := s.Watch(stageARN)
+	out := make(chan []ParticipantInfo, 1)
+	s.goFn(func() {
+		defer close(out)
+		defer cancel()
+		pubs := map[string]ParticipantInfo{}
+		send := func() {
+			list := make([]ParticipantInfo, 0, len(pubs))
+			for _, p := range pubs {
+				list = append(list, p)
+			}
+			sort.Slice(list, func(i, j int) bool { return list[i].Joined < list[j].Joined })
+			select { // keep only the latest list
+			case <-out:
+			default:
+			}
+			out <- list
+		}
+		send()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.ctx.Done():
+				return
+			case ev, ok := <-ch:
+				if !ok {
+					return
+				}
+				id := ev.Participant.ParticipantID
+				switch ev.Type {
+				case RoomPublished:
+					pubs[id] = ev.Participant
+				case RoomUpdated:
+					if _, ok := pubs[id]; !ok || !ev.Participant.Published {
+						continue
+					}
+					pubs[id] = ev.Participant
+				case RoomUnpublished, RoomLeft:
+					if _, ok := pubs[id]; !ok {
+						continue
+					}
+					delete(pubs, id)
+				default:
+					continue
+				}
+				send()
+			}
+		}
+	})
+	return out
 }

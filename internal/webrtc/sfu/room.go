@@ -59,7 +59,7 @@ func (p *Participant) ID() string { return p.id.ParticipantID }
 func (p *Participant) info() ParticipantInfo {
 	in := ParticipantInfo{ParticipantID: p.id.ParticipantID, UserID: p.id.UserID, Attributes: p.id.Attributes,
 		Published: p.pub != nil && p.pub.isReady(), AudioMuted: p.audioMuted, VideoMuted: p.videoMuted,
-		Tracks: []TrackInfo{}, JoinedAt: p.joinedAt.UTC().Truncate(time.Second)}
+		Tracks: []TrackInfo{}, JoinedAt: p.joinedAt.UTC().Truncate(time.Second), Joined: p.joinedAt.UnixNano()}
 	if in.Attributes == nil {
 		in.Attributes = map[string]string{}
 	}
@@ -233,6 +233,7 @@ func (s *Server) SetMuted(stageARN, participantID, kind string, muted bool) {
 	}
 	info := p.info()
 	r.broadcast(Event{Type: EventUpdated, Participant: &info}, p)
+	r.notify(RoomUpdated, info)
 }
 
 // kick ends everything of one participant.

@@ -99,6 +99,9 @@ type ParticipantInfo struct {
 	VideoMuted    bool              `json:"videoMuted"`
 	Tracks        []TrackInfo       `json:"tracks"`
 	JoinedAt      time.Time         `json:"joinedAt"`
+	// Joined is the join time in Unix nanoseconds (orders participants
+	// that joined within the same second).
+	Joined int64 `json:"-"`
 }
 
 // Event is one server-to-client message of the events WebSocket.
@@ -138,6 +141,8 @@ const (
 	RoomLeft
 	RoomPublished
 	RoomUnpublished
+	// RoomUpdated: mute state changed.
+	RoomUpdated
 )
 
 func (t RoomEventType) String() string {
@@ -150,6 +155,8 @@ func (t RoomEventType) String() string {
 		return "published"
 	case RoomUnpublished:
 		return "unpublished"
+	case RoomUpdated:
+		return "updated"
 	}
 	return "unknown"
 }

@@ -83,6 +83,24 @@ func TestStageUpdateEventsAndSessionEnd(t *testing.T) {
 	if !errors.As(err, &he) || he.Status != http.StatusUnauthorized {
 		t.Fatalf("unknown token: %v", err)
 	}
+	// The compositor's view: the list of publishers, before and after.
+	pubs := srv.WatchPublishers(ctx, "arn:stage/s1")
+	nextList := func() []sfu.ParticipantInfo {
+		t.Helper()
+		select {
+		case l, ok := <-pubs:
+			if !ok {
+				t.Fatal("publisher list closed")
+			}
+			return l
+		case <-ctx.Done():
+			t.Fatal("no publisher list")
+		}
+		return nil
+	}
+	if l := nextList(); len(l) != 0 {
+		t.Fatalf("publishers before anyone joined: %+v", l)
+	}
 	video := vp8Track(t)
 	pub, err := (&loadgen.Client{Base: hs.URL, Token: "tok-a"}).Publish(ctx, video)
 	if err != nil {
@@ -132,12 +150,18 @@ func TestStageUpdateEventsAndSessionEnd(t *testing.T) {
 		}
 	}
 	wait("Participant Published", func() bool { return len(rec.events) >= 1 })
+	if l := nextList(); len(l) != 1 || l[0].ParticipantID != "pa" || l[0].UserID != "ann" || len(l[0].Tracks) != 1 || l[0].Joined == 0 {
+		t.Fatalf("publishers while publishing: %+v", l)
+	}
 	stopFeed()
 	feedWG.Wait()
 	if err := pub.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wait("Participant Unpublished and the session end", func() bool { return len(rec.events) >= 2 && len(rec.ended) == 1 })
+	if l := nextList(); len(l) != 0 {
+		t.Fatalf("publishers after leaving: %+v", l)
+	}
 	for i, want := range []string{"Participant Published", "Participant Unpublished"} {
 		ev := rec.events[i]
 		if ev["event_name"] != want || ev["session_id"] != "st-1" || ev["participant_id"] != "pa" || ev["user_id"] != "ann" || ev["event_time"] == "" {

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -482,7 +481,7 @@ func TestStreamStateChangeReachesConfigWebhook(t *testing.T) {
 		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "60",
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-f", "flv", n.Identity.RTMPURL()+*ch.StreamKey.Value)
+		"-c:a", "aac", "-f", "flv", n.Identity.RTMPSURL()+*ch.StreamKey.Value) // plain RTMP needs insecureIngest
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -524,13 +523,6 @@ func TestStreamStateChangeReachesConfigWebhook(t *testing.T) {
 // composition of that stage session into the channel.
 func TestSeedRuleWithRealParticipant(t *testing.T) {
 	t.Parallel()
-	if raceBuild() {
-		// sfu.expectedTracks (internal/webrtc/sfu/publisher.go) unmarshals
-		// pc.RemoteDescription() while pion's operations goroutine still
-		// reads it (SetRemoteDescription): a data race outside this test,
-		// reported to the SFU's owner. Without -race the test runs.
-		t.Skip("skipped under -race until the SFU's WHIP offer race is fixed")
-	}
 	dir := t.TempDir()
 	c, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
@@ -612,16 +604,3 @@ func TestSeedRuleWithRealParticipant(t *testing.T) {
 	require.Zero(t, s.Targets[0].DeadLettered)
 }
 
-// raceBuild reports whether the test binary was built with -race.
-func raceBuild() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, st := range bi.Settings {
-		if st.Key == "-race" && st.Value == "true" {
-			return true
-		}
-	}
-	return false
-}

@@ -3,13 +3,11 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
-	"github.com/stagecast/stagecast/internal/auth"
 	"github.com/stagecast/stagecast/internal/compose"
+	"github.com/stagecast/stagecast/internal/live"
 	"github.com/stagecast/stagecast/internal/media"
-	"github.com/stagecast/stagecast/internal/model/ivsapi"
 	"github.com/stagecast/stagecast/internal/model/rtapi"
 	"github.com/stagecast/stagecast/internal/obs"
 	"github.com/stagecast/stagecast/internal/stream"
@@ -65,14 +63,7 @@ func (a *App) compositionDestination(ctx context.Context, c *rtapi.Composition, 
 		if a.Live == nil {
 			return nil, errors.New("channel destinations need live channels on this server")
 		}
-		channelARN := *cfg.Channel.ChannelArn
-		return &compose.SinkDestination{
-			Sink:       a.Live,
-			RemoteAddr: "composition " + *c.Arn,
-			StreamKey: func(ctx context.Context) (auth.Secret, error) {
-				return a.channelStreamKey(ctx, channelARN)
-			},
-		}, nil
+		return liveDestination{live: a.Live, channelARN: *cfg.Channel.ChannelArn}, nil
 	case cfg != nil && cfg.S3 != nil:
 		// TODO(compose-s3): the recording package records channels' live
 		// sessions only. An S3 destination needs an entry point such as
@@ -84,23 +75,16 @@ func (a *App) compositionDestination(ctx context.Context, c *rtapi.Composition, 
 	return nil, errors.New("destination has neither channel nor s3")
 }
 
-// channelStreamKey returns the first stream key of a channel.
-func (a *App) channelStreamKey(ctx context.Context, channelARN string) (auth.Secret, error) {
-	keys, err := a.Channels.ListStreamKeys(ctx, &ivsapi.ListStreamKeysRequest{ChannelArn: &channelARN})
-	if err != nil {
-		return "", fmt.Errorf("list stream keys: %w", err)
-	}
-	if len(keys.StreamKeys) == 0 {
-		return "", fmt.Errorf("channel %s has no stream key", channelARN)
-	}
-	k, err := a.Channels.GetStreamKey(ctx, &ivsapi.GetStreamKeyRequest{Arn: keys.StreamKeys[0].Arn})
-	if err != nil {
-		return "", fmt.Errorf("get stream key: %w", err)
-	}
-	if k.StreamKey == nil || k.StreamKey.Value == nil {
-		return "", errors.New("stream key has no value")
-	}
-	return auth.Secret(*k.StreamKey.Value), nil
+// liveDestination makes a composition the live stream of a channel
+// (live.Manager.PublishInternal: no stream key, the same busy-channel rule
+// as any publisher).
+type liveDestination struct {
+	live       *live.Manager
+	channelARN string
+}
+
+func (d liveDestination) Start(ctx context.Context, tracks []media.Track) (compose.Writer, error) {
+	return d.live.PublishInternal(ctx, d.channelARN, tracks)
 }
 
 // sfuStages adapts the SFU to compose.Stages. Its Watch goroutines end

@@ -115,26 +115,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuProfile string, progress io.Writer) (TokenBenchResult, error) {
 	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds()}
 
-	dir, err := os.MkdirTemp("", "stagecast-bench-")
+	a, stop, err := startBenchNode(ctx, "")
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
-	cfg := config.Default()
-	cfg.DataDir = dir
-	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.RTMP.Listen, cfg.RTMPS.Listen, cfg.SRT.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Log.Level = "warn"
-	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	a, err := app.New(srvCtx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return res, err
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = a.Run(srvCtx) })
-	defer wg.Wait()
-	defer stop()
+	cfg := a.Config()
 
 	creds := aws.Credentials{AccessKeyID: a.Credentials.ID, SecretAccessKey: a.Credentials.Secret}
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
@@ -291,4 +277,34 @@ func rawTokenCall(endpoint, region string, creds aws.Credentials, stageARN strin
 		}
 		return nil
 	}
+}
+
+// startBenchNode runs a throw-away node on 127.0.0.1 (every listener on a
+// free port) with its data in dataDir, or in a temporary directory when
+// dataDir is empty. stop shuts it down, waits for it and removes the
+// temporary directory.
+func startBenchNode(ctx context.Context, dataDir string) (*app.App, func(), error) {
+	cleanup := func() {}
+	if dataDir == "" {
+		dir, err := os.MkdirTemp("", "stagecast-bench-")
+		if err != nil {
+			return nil, nil, err
+		}
+		dataDir, cleanup = dir, func() { _ = os.RemoveAll(dir) }
+	}
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.RTMP.Listen, cfg.RTMPS.Listen, cfg.SRT.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Log.Level = "warn"
+	srvCtx, cancel := context.WithCancel(ctx)
+	a, err := app.New(srvCtx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		cleanup()
+		return nil, nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = a.Run(srvCtx) })
+	return a, func() { cancel(); wg.Wait(); cleanup() }, nil
 }

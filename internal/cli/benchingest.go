@@ -25,7 +25,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 
-	"github.com/stagecast/stagecast/internal/app"
 	"github.com/stagecast/stagecast/internal/config"
 	"github.com/stagecast/stagecast/internal/transcode"
 )
@@ -111,21 +110,12 @@ func BenchIngest(ctx context.Context, pubs int, dur time.Duration, bitrate strin
 		return res, fmt.Errorf("encode input: %w: %s", err, out)
 	}
 
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.RTMP.Listen, cfg.RTMPS.Listen, cfg.SRT.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Log.Level = "warn"
-	srvCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	a, err := app.New(srvCtx, cfg, slog.New(slog.DiscardHandler))
+	a, stop, err := startBenchNode(ctx, filepath.Join(dir, "data"))
 	if err != nil {
 		return res, err
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = a.Run(srvCtx) })
-	defer wg.Wait()
 	defer stop()
+	cfg := a.Config()
 	client := ivs.NewFromConfig(aws.Config{
 		Region:      cfg.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(a.Credentials.ID, a.Credentials.Secret, ""),

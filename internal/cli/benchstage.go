@@ -7,21 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 
-	"github.com/stagecast/stagecast/internal/app"
 	"github.com/stagecast/stagecast/internal/cli/awscmd"
-	"github.com/stagecast/stagecast/internal/config"
 	"github.com/stagecast/stagecast/internal/webrtc/loadgen"
 	"github.com/stagecast/stagecast/internal/webrtc/sfu"
 )
@@ -145,24 +141,12 @@ func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPI
 	var endpoint, region, keyID, secret string
 	var srv *sfu.Server
 	if dataDir == "" {
-		dir, err := os.MkdirTemp("", "stagecast-bench-stage-")
+		a, stop, err := startBenchNode(ctx, "")
 		if err != nil {
 			return res, err
 		}
-		defer os.RemoveAll(dir)
-		cfg := config.Default()
-		cfg.DataDir = dir
-		cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
-		srvCtx, stop := context.WithCancel(ctx)
 		defer stop()
-		a, err := app.New(srvCtx, cfg, slog.New(slog.DiscardHandler))
-		if err != nil {
-			return res, err
-		}
-		var wg sync.WaitGroup
-		wg.Go(func() { _ = a.Run(srvCtx) })
-		defer wg.Wait()
-		defer stop()
+		cfg := a.Config()
 		endpoint, region, keyID, secret, srv = a.APIEndpoint(), cfg.Region, a.Credentials.ID, a.Credentials.Secret, a.SFU
 	} else {
 		p, err := awscmd.ReadProfile(awscmd.ProfilePath(dataDir))

@@ -90,6 +90,30 @@ func TestSeedStageCompositionPlayback(t *testing.T) {
 		return s.latency > 0 && s.rendition && s;
 	})()`)
 	t.Logf("composed stream plays: latency %.2f s (hls.js), rendition %s", *st2.Latency, st2.Rendition)
+	// Side by side: the two halves of the picture each show a camera; when
+	// user-2 stops its video, its tile turns to the plain background.
+	halvesJS := `(() => {
+		const v = window.stagecastPlayer.video, c = document.createElement("canvas");
+		c.width = 64; c.height = 36;
+		const g = c.getContext("2d");
+		g.drawImage(v, 0, 0, 64, 36);
+		const px = g.getImageData(0, 0, 64, 36).data;
+		const spread = (x0, x1) => {
+			let n = 0, sum = 0, sq = 0;
+			for (let y = 4; y < 32; y++) for (let x = x0; x < x1; x++) {
+				const i = (y * 64 + x) * 4, l = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+				n++; sum += l; sq += l * l;
+			}
+			return Math.sqrt(sq / n - (sum / n) * (sum / n));
+		};
+		return [spread(2, 30), spread(34, 62)];
+	})()`
+	halves := poll[[]float64](t, viewer, 20*time.Second, "two cameras side by side", `(() => { const h = `+halvesJS+`; return h[0] > 10 && h[1] > 10 && h; })()`)
+	t.Logf("picture halves' luma spread: %.1f, %.1f", halves[0], halves[1])
+	tabs["user-2"].run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#mute-video")))
+	halves = poll[[]float64](t, viewer, 20*time.Second, "one camera and the background", `(() => { const h = `+halvesJS+`; return ((h[0] > 10) !== (h[1] > 10)) && Math.min(h[0], h[1]) < 3 && h; })()`)
+	t.Logf("after user-2 stopped its video: %.1f, %.1f", halves[0], halves[1])
+
 	frames0 := eval[int](t, viewer, `window.stagecastPlayer.video.getVideoPlaybackQuality().totalVideoFrames`)
 	poll[bool](t, viewer, 10*time.Second, "frames to keep coming",
 		fmt.Sprintf(`window.stagecastPlayer.video.getVideoPlaybackQuality().totalVideoFrames >= %d`, frames0+15))

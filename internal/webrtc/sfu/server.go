@@ -69,6 +69,10 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the server starts
 
+	// goMu guards goClosed: set once Close waits on wg (see goFn).
+	goMu     sync.Mutex
+	goClosed bool
+
 	mu     sync.Mutex
 	rooms  map[string]*Room // by stage ARN
 	closed bool
@@ -176,6 +180,9 @@ func (s *Server) Close() {
 		r.closeAll("server shutting down")
 	}
 	s.cancel()
+	s.goMu.Lock()
+	s.goClosed = true
+	s.goMu.Unlock()
 	s.wg.Wait()
 	s.eng.close()
 	s.wmu.Lock()
@@ -189,7 +196,17 @@ func (s *Server) Close() {
 }
 
 // goFn runs f on a goroutine the server waits for in Close.
+//
+// Once Close has started waiting, goFn drops f: pion callbacks that fire
+// during shutdown (a connection closing) would otherwise Add to the
+// WaitGroup while Close waits on it. Close tears every session down
+// itself, so nothing they would have done is lost.
 func (s *Server) goFn(f func()) {
+	s.goMu.Lock()
+	defer s.goMu.Unlock()
+	if s.goClosed {
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -133,9 +133,9 @@ func (sub *subscriber) stop() {
 	sub.once.Do(func() {
 		sub.pub.detach(sub.ss, sub.dts)
 		close(sub.quit)
-		if sub.bwe != nil {
-			_ = sub.bwe.Close()
-		}
+		// The estimator belongs to the peer connection's interceptor
+		// chain, which closes it with the connection; closing it here too
+		// panics in pion's gcc (close of a closed channel).
 	})
 }
 

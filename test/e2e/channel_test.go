@@ -64,7 +64,7 @@ func TestPlayerPlaysChannel(t *testing.T) {
 	tb := b.tab(t, "player", true)
 	tb.run(t, 20*time.Second, chromedp.Navigate(s.MediaEndpoint()+"/playback/"+channelID), chromedp.WaitVisible(chromedp.CSS("#video")))
 	require.Equal(t, *ch.Channel.PlaybackUrl, eval[string](t, tb, `document.getElementById("url").value`))
-	publishRTMP(t, s.Identity.RTMPURL()+*ch.StreamKey.Value)
+	publishRTMP(t, s.Identity.RTMPSURL()+*ch.StreamKey.Value) // plain RTMP needs insecureIngest
 
 	poll[bool](t, tb, 45*time.Second, "the channel to play", `(() => {
 		const v = window.stagecastPlayer.video;

@@ -39,9 +39,16 @@ func (a *App) wireCompose(ctx context.Context) error {
 		},
 		Destination: a.compositionDestination,
 		OnState: func(s compose.State) {
-			// Destination states follow the composition's in the stages
-			// service (it has no per-destination setter yet).
-			if s.DestinationID != "" || s.State == rtapi.CompositionStateStarting {
+			if s.DestinationID != "" {
+				if s.State == rtapi.DestinationStateStarting {
+					return
+				}
+				if err := a.Stages.SetDestinationState(context.Background(), s.CompositionARN, s.DestinationID, s.State, s.Reason); err != nil {
+					log.Warn("record destination state", "composition_arn", s.CompositionARN, "destination_id", s.DestinationID, "state", s.State, "err", err)
+				}
+				return
+			}
+			if s.State == rtapi.CompositionStateStarting {
 				return
 			}
 			if err := a.Stages.SetCompositionState(context.Background(), s.CompositionARN, s.State, s.Reason); err != nil {

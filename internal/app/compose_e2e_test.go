@@ -335,6 +335,7 @@ func TestComposeStageIntoChannelByRule(t *testing.T) {
 	// Every state change reached the webhook, signed.
 	need := map[string]bool{
 		"IVS Composition State Change/Session Start": false, "IVS Composition State Change/Session End": false,
+		"IVS Composition State Change/Destination Start": false, "IVS Composition State Change/Destination End": false,
 		"IVS Stage Update/Participant Published": false, "IVS Stage Update/Participant Unpublished": false,
 		"IVS Stream State Change/Stream Start": false, "IVS Stream State Change/Stream End": false,
 	}

@@ -231,38 +231,102 @@ func (s *Service) SetCompositionState(ctx context.Context, arn, state, reason st
 		_, err := s.finish(ctx, arn, state, reason)
 		return err
 	}
-	_, err := s.update(ctx, arn, func(c *rtapi.Composition) bool {
+	var started []string
+	c, err := s.update(ctx, arn, func(c *rtapi.Composition) bool {
 		if !running(deref(c.State)) {
 			return false
 		}
+		started = started[:0]
 		c.State = &state
 		for i := range c.Destinations {
-			if running(deref(c.Destinations[i].State)) {
-				c.Destinations[i].State = &state
-				now := s.d.Clock()
-				def(&c.Destinations[i].StartTime, now)
+			d := &c.Destinations[i]
+			// Destinations still STARTING follow the composition; the
+			// compositor reports the others with SetDestinationState.
+			if deref(d.State) == rtapi.DestinationStateStarting && state == rtapi.CompositionStateActive {
+				d.State = &state
+				def(&d.StartTime, s.d.Clock())
+				started = append(started, deref(d.Id))
 			}
 		}
 		return true
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	for _, id := range started {
+		s.emit(ctx, c, "Destination Start", id, "")
+	}
+	return nil
+}
+
+// destinationEvents names the event of each destination state.
+var destinationEvents = map[string]string{
+	rtapi.DestinationStateActive:       "Destination Start",
+	rtapi.DestinationStateReconnecting: "Destination Reconnecting",
+	rtapi.DestinationStateFailed:       "Destination Failure",
+	rtapi.DestinationStateStopped:      "Destination End",
+}
+
+// destinationRunning reports whether a destination has not ended.
+func destinationRunning(state string) bool {
+	return state != rtapi.DestinationStateFailed && state != rtapi.DestinationStateStopped
+}
+
+// SetDestinationState records the state of one destination of a running
+// composition, as the compositor reports it, and emits its "IVS
+// Composition State Change" event (Destination Start, Reconnecting,
+// Failure or End). A repeated state, an ended destination or an ended
+// composition changes nothing.
+func (s *Service) SetDestinationState(ctx context.Context, arn, destID, state, reason string) error {
+	name := ""
+	c, err := s.update(ctx, arn, func(c *rtapi.Composition) bool {
+		name = ""
+		if !running(deref(c.State)) {
+			return false
+		}
+		for i := range c.Destinations {
+			d := &c.Destinations[i]
+			if deref(d.Id) != destID || deref(d.State) == state || !destinationRunning(deref(d.State)) {
+				continue
+			}
+			now := s.d.Clock()
+			d.State = &state
+			switch state {
+			case rtapi.DestinationStateActive:
+				def(&d.StartTime, now)
+			case rtapi.DestinationStateFailed, rtapi.DestinationStateStopped:
+				d.EndTime = &now
+			}
+			name = destinationEvents[state]
+			return true
+		}
+		return false
+	})
+	if err != nil || name == "" {
+		return err
+	}
+	s.emit(ctx, c, name, destID, reason)
+	return nil
 }
 
 // finish ends a composition in STOPPED or FAILED, with destination events
 // first and the session event last, as IVS orders them.
 func (s *Service) finish(ctx context.Context, arn, state, reason string) (*rtapi.Composition, error) {
 	changed := false
+	var ended []string
 	c, err := s.update(ctx, arn, func(c *rtapi.Composition) bool {
 		if !running(deref(c.State)) {
 			return false
 		}
+		ended = ended[:0]
 		now := s.d.Clock()
 		c.State = &state
 		c.EndTime = &now
 		for i := range c.Destinations {
-			if running(deref(c.Destinations[i].State)) {
+			if destinationRunning(deref(c.Destinations[i].State)) {
 				c.Destinations[i].State = &state
 				c.Destinations[i].EndTime = &now
+				ended = append(ended, deref(c.Destinations[i].Id))
 			}
 		}
 		changed = true
@@ -271,11 +335,11 @@ func (s *Service) finish(ctx context.Context, arn, state, reason string) (*rtapi
 	if err != nil || !changed {
 		return c, err
 	}
-	for _, d := range c.Destinations {
+	for _, id := range ended {
 		if state == rtapi.CompositionStateFailed {
-			s.emit(ctx, c, "Destination Failure", deref(d.Id), reason)
+			s.emit(ctx, c, "Destination Failure", id, reason)
 		} else {
-			s.emit(ctx, c, "Destination End", deref(d.Id), "")
+			s.emit(ctx, c, "Destination End", id, "")
 		}
 	}
 	if state == rtapi.CompositionStateFailed {

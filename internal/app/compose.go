@@ -3,13 +3,17 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/stagecast/stagecast/internal/compose"
 	"github.com/stagecast/stagecast/internal/live"
 	"github.com/stagecast/stagecast/internal/media"
+	"github.com/stagecast/stagecast/internal/model"
 	"github.com/stagecast/stagecast/internal/model/rtapi"
 	"github.com/stagecast/stagecast/internal/obs"
+	"github.com/stagecast/stagecast/internal/recording"
 	"github.com/stagecast/stagecast/internal/stream"
 	"github.com/stagecast/stagecast/internal/webrtc/sfu"
 )
@@ -72,14 +76,73 @@ func (a *App) compositionDestination(ctx context.Context, c *rtapi.Composition, 
 		}
 		return liveDestination{live: a.Live, channelARN: *cfg.Channel.ChannelArn}, nil
 	case cfg != nil && cfg.S3 != nil:
-		// TODO(compose-s3): the recording package records channels' live
-		// sessions only. An S3 destination needs an entry point such as
-		// recording.Manager.StartComposite(ctx, storageConfigurationARN,
-		// prefix "<stageId>/<compositionId>/<destinationId>/composite",
-		// tracks) returning a compose.Writer (Write, Done, Close).
-		return nil, errors.New("s3 destinations are not supported by this server yet")
+		return a.s3Destination(ctx, c, d)
 	}
 	return nil, errors.New("destination has neither channel nor s3")
+}
+
+// s3Destination records a composition into its storage configuration's
+// bucket (recording.Manager.StartComposite) under the destination's
+// recordingPrefix ("<stage id>/<composition id>/<destination id>/composite").
+func (a *App) s3Destination(ctx context.Context, c *rtapi.Composition, d rtapi.Destination) (compose.Destination, error) {
+	if a.recorder == nil {
+		return nil, errors.New("s3 destinations need the recorder on this server")
+	}
+	s3 := d.Configuration.S3
+	if s3.StorageConfigurationArn == nil {
+		return nil, errors.New("s3 destination has no storage configuration")
+	}
+	out, err := a.Stages.GetStorageConfiguration(ctx, &rtapi.GetStorageConfigurationRequest{Arn: s3.StorageConfigurationArn})
+	if err != nil {
+		return nil, fmt.Errorf("storage configuration: %w", err)
+	}
+	sc := out.StorageConfiguration
+	if sc == nil || sc.S3 == nil || sc.S3.BucketName == nil {
+		return nil, errors.New("storage configuration has no s3 bucket")
+	}
+	in := recording.CompositeInfo{Bucket: *sc.S3.BucketName}
+	if c.Arn != nil {
+		in.CompositionARN = *c.Arn
+	}
+	if c.StageArn != nil {
+		in.StageARN = *c.StageArn
+	}
+	if d.Id != nil {
+		in.DestinationID = *d.Id
+	}
+	if d.Detail != nil && d.Detail.S3 != nil && d.Detail.S3.RecordingPrefix != nil {
+		in.Prefix = *d.Detail.S3.RecordingPrefix
+	} else {
+		in.Prefix = model.ResourceID(in.StageARN) + "/" + model.ResourceID(in.CompositionARN) + "/" + in.DestinationID + "/composite"
+	}
+	if rc := s3.RecordingConfiguration; rc != nil && rc.HlsConfiguration != nil && rc.HlsConfiguration.TargetSegmentDurationSeconds != nil {
+		in.SegmentDuration = time.Duration(*rc.HlsConfiguration.TargetSegmentDurationSeconds) * time.Second
+	}
+	if len(s3.ThumbnailConfigurations) > 0 {
+		tc := s3.ThumbnailConfigurations[0]
+		th := &recording.CompositeThumbnails{Sequential: len(tc.Storage) == 0}
+		if tc.TargetIntervalSeconds != nil {
+			th.Every = time.Duration(*tc.TargetIntervalSeconds) * time.Second
+		}
+		for _, s := range tc.Storage {
+			th.Sequential = th.Sequential || s == rtapi.ThumbnailStorageTypeSequential
+			th.Latest = th.Latest || s == rtapi.ThumbnailStorageTypeLatest
+		}
+		in.Thumbnails = th
+	}
+	return s3Recording{rec: a.recorder, info: in}, nil
+}
+
+// s3Recording starts one composite recording per delivery.
+type s3Recording struct {
+	rec  *recording.Manager
+	info recording.CompositeInfo
+}
+
+func (d s3Recording) Start(ctx context.Context, tracks []media.Track) (compose.Writer, error) {
+	in := d.info
+	in.Tracks = tracks
+	return d.rec.StartComposite(ctx, in)
 }
 
 // liveDestination makes a composition the live stream of a channel

@@ -54,10 +54,15 @@ func thumbName(seq int) string { return fmt.Sprintf("thumb%d.jpg", seq) }
 // Metadata is the schema of events/recording-started.json,
 // recording-ended.json and recording-failed.json.
 type Metadata struct {
-	Version                string    `json:"version"`
-	RecordingStartedAt     string    `json:"recording_started_at"`
-	RecordingEndedAt       string    `json:"recording_ended_at,omitempty"`
-	ChannelARN             string    `json:"channel_arn"`
+	Version            string `json:"version"`
+	RecordingStartedAt string `json:"recording_started_at"`
+	RecordingEndedAt   string `json:"recording_ended_at,omitempty"`
+	ChannelARN         string `json:"channel_arn,omitempty"`
+	// StageARN, CompositionARN and DestinationID name a composite
+	// recording's source (instead of ChannelARN).
+	StageARN               string    `json:"stage_arn,omitempty"`
+	CompositionARN         string    `json:"composition_arn,omitempty"`
+	DestinationID          string    `json:"destination_id,omitempty"`
 	RecordingStatus        string    `json:"recording_status"`
 	RecordingStatusMessage string    `json:"recording_status_message,omitempty"`
 	Media                  MediaInfo `json:"media"`

@@ -36,6 +36,14 @@ type recording struct {
 	startedAt                          time.Time
 	window                             time.Duration
 	thumb                              *thumbPlan // of the first stream
+	segDur                             time.Duration
+	// composite is set on a composition's recording (StartComposite):
+	// its metadata names the stage and composition, and it publishes no
+	// recording events (the composition reports its destination states).
+	composite *compositeMeta
+	// onDead, when set, is called (on the uploader) when the recording
+	// could not start; onEnded when the uploader exits.
+	onDead, onEnded func()
 
 	queue chan job
 	segWG sync.WaitGroup // runStream goroutines; Add under Manager.mu
@@ -69,12 +77,8 @@ type recording struct {
 }
 
 func newRecording(m *Manager, in StreamInfo, rc *ivsapi.RecordingConfiguration, bucket, prefix string, now time.Time, plan streamPlan) *recording {
-	rec := &recording{
-		m: m, channelARN: in.ChannelARN, channelName: in.ChannelName, configARN: deref(rc.Arn),
-		bucket: bucket, prefix: prefix, sessionID: model.RandomID(16), startedAt: now, thumb: plan.thumb,
-		queue: make(chan job, m.cfg.QueueSegments), timeline: map[string]int64{},
-		playlists: map[string]*mediaPlaylist{}, codecs: map[string]string{}, seq: map[string]int{},
-	}
+	rec := newRecordingBase(m, in.ChannelARN, bucket, prefix, now, plan.thumb)
+	rec.channelName, rec.configARN = in.ChannelName, deref(rc.Arn)
 	if rc.RecordingReconnectWindowSeconds != nil {
 		rec.window = time.Duration(*rc.RecordingReconnectWindowSeconds) * time.Second
 	}
@@ -82,11 +86,25 @@ func newRecording(m *Manager, in StreamInfo, rc *ivsapi.RecordingConfiguration, 
 	return rec
 }
 
+// newRecordingBase returns a recording keyed by key in Manager.recs (a
+// channel ARN, or a composition ARN for a composite recording).
+func newRecordingBase(m *Manager, key, bucket, prefix string, now time.Time, thumb *thumbPlan) *recording {
+	return &recording{
+		m: m, channelARN: key, bucket: bucket, prefix: prefix, sessionID: model.RandomID(16), startedAt: now,
+		thumb: thumb, segDur: m.cfg.SegmentDuration,
+		queue: make(chan job, m.cfg.QueueSegments), timeline: map[string]int64{},
+		playlists: map[string]*mediaPlaylist{}, codecs: map[string]string{}, seq: map[string]int{},
+	}
+}
+
 // upload runs the queue until finalize closes it.
 func (rec *recording) upload() {
 	defer rec.m.wg.Done()
 	for j := range rec.queue {
 		j(rec.m.ctx)
+	}
+	if rec.onEnded != nil {
+		rec.onEnded()
 	}
 }
 
@@ -160,6 +178,9 @@ func (rec *recording) putJSON(ctx context.Context, key string, v any) bool {
 func (rec *recording) metadata(status string) Metadata {
 	md := Metadata{Version: metadataVersion, RecordingStartedAt: timeString(rec.startedAt),
 		ChannelARN: rec.channelARN, RecordingStatus: status}
+	if c := rec.composite; c != nil {
+		md.ChannelARN, md.StageARN, md.CompositionARN, md.DestinationID = "", c.stageARN, c.compositionARN, c.destinationID
+	}
 	if len(rec.renditions) > 0 {
 		h := &HLSInfo{Path: hlsPath, Playlist: masterPlaylist, Renditions: []RenditionInfo{}}
 		for _, r := range rec.renditions {
@@ -207,10 +228,13 @@ func (rec *recording) startJob(streamID string, plan streamPlan) job {
 		if !ok {
 			rec.dead = true
 			rec.log.Error("recording could not start", "bucket", rec.bucket, "err", rec.lastErr)
-			rec.m.publish(rec.event(EventStartFailure, reasonOf(rec.lastErr), streamID), rec.channelARN)
+			rec.publish(rec.event(EventStartFailure, reasonOf(rec.lastErr), streamID))
+			if rec.onDead != nil {
+				rec.onDead()
+			}
 			return
 		}
-		rec.m.publish(rec.event(EventStart, "", streamID), rec.channelARN)
+		rec.publish(rec.event(EventStart, "", streamID))
 	}
 }
 
@@ -225,7 +249,7 @@ func (rec *recording) addRenditionJob(r Rendition) job {
 		if _, ok := rec.playlists[r.Name]; ok {
 			return
 		}
-		rec.playlists[r.Name] = &mediaPlaylist{target: rec.m.cfg.SegmentDuration}
+		rec.playlists[r.Name] = &mediaPlaylist{target: rec.segDur}
 		rec.renditions = append(rec.renditions, r)
 		rec.codecs[r.Name] = codecs
 		rec.put(ctx, hlsPath+"/"+masterPlaylist, rec.master(), "application/vnd.apple.mpegurl")
@@ -323,11 +347,19 @@ func (rec *recording) finalize() {
 		}
 		d := rec.event(ev, reason, last)
 		d["recording_session_stream_ids"] = ids
-		rec.m.publish(d, rec.channelARN)
+		rec.publish(d)
 		rec.log.Info("recording ended", "status", ev, "duration_ms", rec.maxDuration.Milliseconds(),
 			"dropped", rec.dropped.Load(), "failed_writes", rec.failures)
 	})
 	close(rec.queue)
+}
+
+// publish sends a recording event about the channel; composite recordings
+// send none.
+func (rec *recording) publish(detail map[string]any) {
+	if rec.composite == nil {
+		rec.m.publish(detail, rec.channelARN)
+	}
 }
 
 // reasonOf is the recording_status_reason of a failure.

@@ -83,7 +83,7 @@ func (rec *recording) segment(r Rendition, rd *stream.Reader, discontinuity bool
 	if !ok {
 		start = timelineStart
 	}
-	sg, err := newSegmenter(r.Hub.Tracks(), rec.m.cfg.SegmentDuration, start, discontinuity && ok)
+	sg, err := newSegmenter(r.Hub.Tracks(), rec.segDur, start, discontinuity && ok)
 	if err != nil {
 		log.Warn("rendition not recorded", "err", err)
 		for range rd.C() {

@@ -9,7 +9,9 @@
 //
 // Main types: Manager (one per node) with StreamStarted / StreamEnded,
 // called by the live session; Thumbnailer, implemented by package
-// transcode.
+// transcode. Manager.StartComposite records a composition's S3
+// destination the same way (one rendition under the destination's
+// recordingPrefix) and returns a CompositeRecording, a compose.Writer.
 //
 // Goroutines. Manager owns all of them and Close (or Run's return) waits
 // for every one: per recording one uploader that runs the recording's jobs

@@ -1,6 +1,3 @@
-// Package e2e_test drives a whole in-process Stagecast node with real
-// clients: the official SDK clients, ffmpeg and headless Chromium with a
-// fake camera and microphone.
 package e2e_test
 
 import (

@@ -30,7 +30,7 @@ func publishRTMP(t *testing.T, url string) {
 		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
 		"-t", "120",
-		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "60", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "96k", "-f", "flv", url)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

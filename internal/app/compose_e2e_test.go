@@ -361,4 +361,3 @@ func TestComposeStageIntoChannelByRule(t *testing.T) {
 	_, bad := recv.got()
 	require.Zero(t, bad, "every webhook request carries a valid signature")
 }
-

@@ -603,4 +603,3 @@ func TestSeedRuleWithRealParticipant(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, s.Targets[0].DeadLettered)
 }
-

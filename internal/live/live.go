@@ -450,4 +450,3 @@ func checkTracks(ch *ivsapi.Channel, tracks []media.Track) error {
 
 // statsAfter is when a session's measured ingest figures are recorded.
 const statsAfter = 5 * time.Second
-

@@ -242,9 +242,8 @@ func TestRealtimeResourcesRoundTrip(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
-	// No compositor runs in this build: the composition is recorded and
-	// honestly reported as failed.
-	require.Equal(t, rttypes.CompositionStateFailed, comp.Composition.State)
+	// The compositor accepted it: it waits for publishers (none yet).
+	require.Equal(t, rttypes.CompositionStateStarting, comp.Composition.State)
 	require.Len(t, comp.Composition.Destinations, 2)
 	require.NotNil(t, comp.Composition.Layout.Grid)
 	again, err := c.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: st.Stage.Arn, IdempotencyToken: aws.String("tok-1"),
@@ -253,12 +252,16 @@ func TestRealtimeResourcesRoundTrip(t *testing.T) {
 	require.Equal(t, *comp.Composition.Arn, *again.Composition.Arn, "idempotency token honoured")
 	gc, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: comp.Composition.Arn})
 	require.NoError(t, err)
-	require.Equal(t, rttypes.CompositionStateFailed, gc.Composition.State)
+	require.Equal(t, rttypes.CompositionStateStarting, gc.Composition.State)
 	lc, err := c.ListCompositions(ctx, &ivsrealtime.ListCompositionsInput{FilterByStageArn: st.Stage.Arn})
 	require.NoError(t, err)
 	require.Len(t, lc.Compositions, 1)
 	_, err = c.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: comp.Composition.Arn})
 	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		gc, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: comp.Composition.Arn})
+		return err == nil && gc.Composition.State == rttypes.CompositionStateStopped
+	}, 10*time.Second, 50*time.Millisecond, "StopComposition stops it")
 
 	priv, pubPEM := p384PEM(t)
 	pk, err := c.ImportPublicKey(ctx, &ivsrealtime.ImportPublicKeyInput{PublicKeyMaterial: aws.String(pubPEM), Name: aws.String("mine")})

@@ -72,10 +72,12 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return benchIngest(ctx, args[1:], stdout, stderr)
 		case "ladder":
 			return benchLadder(ctx, args[1:], stdout, stderr)
+		case "glass":
+			return benchGlass(ctx, args[1:], stdout, stderr)
 		}
 	}
 	if len(args) == 0 || args[0] != "tokens" {
-		fmt.Fprint(stderr, benchUsage+"\n"+benchStageUsage+"\n"+benchIngestUsage+"\n"+benchLadderUsage)
+		fmt.Fprint(stderr, benchUsage+"\n"+benchStageUsage+"\n"+benchIngestUsage+"\n"+benchLadderUsage+"\n"+benchGlassUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("bench tokens", flag.ContinueOnError)

@@ -21,7 +21,7 @@ Usage:
   stagecast ivs <command> [args]       low-latency API, like "aws ivs" (stagecast ivs help)
   stagecast ivs-realtime <command>     real-time API, like "aws ivs-realtime"
   stagecast bench tokens [flags]       benchmark signed CreateParticipantToken over HTTP
-  stagecast bench ingest|ladder|stage  channel ingest CPU and latency, ABR ladder CPU, SFU forwarding
+  stagecast bench ingest|glass|ladder|stage  ingest CPU, glass-to-glass latency, ladder CPU, SFU forwarding
   stagecast version                    print the version
 `
 

@@ -54,15 +54,15 @@ type App struct {
 	// Events is the event bus every subsystem publishes to (wireEvents).
 	Events control.Publisher
 
-	// Subsystem handles, one line each, set by their wire functions.
+	// Subsystem handles, set by their wire functions.
 	// EventBus is the bus behind Events: rules, dead letters, Subscribe (wireEvents).
 	EventBus *eventsBus
 	rulesAPI http.Handler // the /_stagecast/ admin routes on the API listener
 	// SFU is the stages WebRTC SFU (wireRealtime); the compositor reads
 	// published media through SFU.Subscribe and SFU.Watch.
 	SFU *sfu.Server
-	// (wireCompose fields)
-	// (wireLive fields)
+	// Live runs the channels' stream sessions (wireLive); segs, origin and
+	// recorder are its packaging, playback and recording parts.
 	Live     *live.Manager
 	segs     *segstore.Store
 	origin   *origin.Origin

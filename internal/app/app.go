@@ -176,7 +176,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		wire func(context.Context) error
 	}{
 		{"live channels", a.wireLive},
-		{"recording", a.wireRecording},
 		{"realtime", a.wireRealtime},
 		{"composition", a.wireCompose},
 	} {

@@ -85,15 +85,15 @@ func TestEnhancedRTMPAV1(t *testing.T) {
 		}
 	}
 	sess := waitSession(t, sink, 20*time.Second)
-	tr := sess.req.Tracks
+	tr := sess.Req.Tracks
 	if len(tr) != 1 || tr[0].Codec != media.AV1 || tr[0].Width != 640 || tr[0].Height != 360 || len(tr[0].AV1Config) == 0 {
 		t.Fatalf("tracks %+v", tr)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(sess.snapshot()) < len(tus) && time.Now().Before(deadline) {
+	for len(sess.Snapshot()) < len(tus) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	units := sess.snapshot()
+	units := sess.Snapshot()
 	if len(units) != len(tus) || !units[0].Key {
 		t.Fatalf("%d units (want %d), first key %v", len(units), len(tus), len(units) > 0 && units[0].Key)
 	}

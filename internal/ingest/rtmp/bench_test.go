@@ -63,10 +63,10 @@ func BenchmarkRTMPIngest(b *testing.B) {
 		write()
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for len(sess.snapshot()) < frame && time.Now().Before(deadline) {
+	for len(sess.Snapshot()) < frame && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := len(sess.snapshot()); n < frame {
+	if n := len(sess.Snapshot()); n < frame {
 		b.Fatalf("%d of %d units arrived", n, frame)
 	}
 }

@@ -95,7 +95,7 @@ func TestEnhancedRTMPHEVC(t *testing.T) {
 
 	sink := newFakeSink(testKey)
 	var logs logBuffer
-	srv := startServer(t, Config{Sink: sink, Log: logs.logger()})
+	srv := startServer(t, Config{Sink: sink, Log: logs.Logger()})
 	u, err := url.Parse("rtmp://" + srv.Addr().String() + "/app#" + testKey)
 	if err != nil {
 		t.Fatal(err)
@@ -120,19 +120,19 @@ func TestEnhancedRTMPHEVC(t *testing.T) {
 	}
 
 	sess := waitSession(t, sink, 20*time.Second)
-	tr := sess.req.Tracks
+	tr := sess.Req.Tracks
 	if len(tr) != 1 || tr[0].Codec != media.H265 || tr[0].Width != 640 || tr[0].Height != 360 ||
 		len(tr[0].VPS) == 0 || len(tr[0].SPS) == 0 || len(tr[0].PPS) == 0 {
 		t.Fatalf("tracks %+v", tr)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(sess.snapshot()) < len(aus)-1 && time.Now().Before(deadline) {
+	for len(sess.Snapshot()) < len(aus)-1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	checkUnits(t, tr, sess.snapshot(), []int{len(aus) - 1})
+	checkUnits(t, tr, sess.Snapshot(), []int{len(aus) - 1})
 	// The client hangs up without unpublishing: reported as a failure.
 	c.Close()
-	if err := sess.waitClosed(t, 10*time.Second); err == nil {
+	if err := sess.WaitClosed(t, 10*time.Second); err == nil {
 		t.Error("Close(nil) for a connection dropped without unpublish")
 	}
 }

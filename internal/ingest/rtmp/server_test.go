@@ -32,7 +32,7 @@ func TestPublishFFmpeg(t *testing.T) {
 			t.Parallel()
 			sink := newFakeSink(testKey)
 			var logs logBuffer
-			cfg := Config{Sink: sink, Log: logs.logger()}
+			cfg := Config{Sink: sink, Log: logs.Logger()}
 			scheme, want, extra := "rtmp", ingest.RTMP, []string{}
 			if tc.secure {
 				cfg.TLS = cert
@@ -45,14 +45,14 @@ func TestPublishFFmpeg(t *testing.T) {
 
 			sess := waitSession(t, sink, 30*time.Second)
 			r := waitFFmpeg(t, res, 60*time.Second)
-			if r.err != nil {
-				t.Fatalf("ffmpeg: %v\n%s", r.err, r.stderr)
+			if r.Err != nil {
+				t.Fatalf("ffmpeg: %v\n%s", r.Err, r.Stderr)
 			}
-			if err := sess.waitClosed(t, 10*time.Second); err != nil {
+			if err := sess.WaitClosed(t, 10*time.Second); err != nil {
 				t.Errorf("Close(%v), want Close(nil) after a clean unpublish", err)
 			}
 
-			req := sess.req
+			req := sess.Req
 			if req.Protocol != want || req.StreamKey.Reveal() != testKey {
 				t.Errorf("request protocol %s key match %v", req.Protocol, req.StreamKey.Reveal() == testKey)
 			}
@@ -75,8 +75,8 @@ func TestPublishFFmpeg(t *testing.T) {
 				t.Errorf("audio track %+v", a)
 			}
 			// 3 s: 90 pictures, 140 AAC frames; allow for the encoder's start.
-			checkUnits(t, req.Tracks, sess.snapshot(), []int{85, 130})
-			units := sess.snapshot()
+			checkUnits(t, req.Tracks, sess.Snapshot(), []int{85, 130})
+			units := sess.Snapshot()
 			a0 := firstAudio(units)
 			for _, u := range units {
 				if u.Track == 0 {
@@ -90,7 +90,7 @@ func TestPublishFFmpeg(t *testing.T) {
 					t.Fatalf("AAC DTS %d not on the 1024-sample grid", u.DTS)
 				}
 			}
-			logs.waitLog(t, "publish ended", 5*time.Second)
+			logs.WaitLog(t, "publish ended", 5*time.Second)
 			if strings.Contains(logs.String(), testKey) {
 				t.Error("stream key in the log")
 			}
@@ -115,7 +115,7 @@ func TestRefusals(t *testing.T) {
 			t.Parallel()
 			sink := newFakeSink(testKey)
 			var logs logBuffer
-			srv := startServer(t, Config{Sink: sink, Log: logs.logger()})
+			srv := startServer(t, Config{Sink: sink, Log: logs.Logger()})
 			url := fmt.Sprintf("rtmp://%s%s", srv.Addr(), tc.path)
 			var args []string
 			if tc.play {
@@ -124,10 +124,10 @@ func TestRefusals(t *testing.T) {
 				args = append(ffmpegPublishArgs(3), "-f", "flv", url)
 			}
 			r := waitFFmpeg(t, runFFmpeg(t, args...), 30*time.Second)
-			if r.err == nil || !isExitError(r.err) {
-				t.Fatalf("ffmpeg exit %v, want a non-zero exit", r.err)
+			if r.Err == nil || !isExitError(r.Err) {
+				t.Fatalf("ffmpeg exit %v, want a non-zero exit", r.Err)
 			}
-			logs.waitLog(t, "publish refused", 5*time.Second)
+			logs.WaitLog(t, "publish refused", 5*time.Second)
 			if !strings.Contains(logs.String(), tc.reason) {
 				t.Errorf("log does not name the reason %q:\n%s", tc.reason, logs.String())
 			}
@@ -137,7 +137,7 @@ func TestRefusals(t *testing.T) {
 			if strings.Contains(logs.String(), testKey) || strings.Contains(logs.String(), "nosuchkey") {
 				t.Error("stream key in the log")
 			}
-			if _, n := sink.publishCalls(); n != 0 {
+			if _, n := sink.PublishCalls(); n != 0 {
 				t.Errorf("%d sessions created", n)
 			}
 		})
@@ -148,29 +148,29 @@ func TestSecondPublisherRefusedAndDropReported(t *testing.T) {
 	t.Parallel()
 	sink := newFakeSink(testKey)
 	var logs logBuffer
-	srv := startServer(t, Config{Sink: sink, Log: logs.logger()})
+	srv := startServer(t, Config{Sink: sink, Log: logs.Logger()})
 	url := fmt.Sprintf("rtmp://%s/app/%s", srv.Addr(), testKey)
 
 	_, killFirst := startFFmpeg(t, append(ffmpegPublishArgs(30), "-f", "flv", url)...)
 	sess := waitSession(t, sink, 30*time.Second)
 
 	r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(5), "-f", "flv", url)...), 40*time.Second)
-	if r.err == nil {
+	if r.Err == nil {
 		t.Fatal("second publisher: ffmpeg exited 0, want a refusal")
 	}
-	logs.waitLog(t, ingest.ErrChannelBusy.Error(), 5*time.Second)
-	if calls, n := sink.publishCalls(); calls != 2 || n != 1 {
+	logs.WaitLog(t, ingest.ErrChannelBusy.Error(), 5*time.Second)
+	if calls, n := sink.PublishCalls(); calls != 2 || n != 1 {
 		t.Fatalf("Publish calls %d sessions %d, want 2 and 1", calls, n)
 	}
 	select {
-	case <-sess.closed:
+	case <-sess.Closed:
 		t.Fatal("first session closed by the second publisher")
 	default:
 	}
 
 	// The first publisher vanishes without unpublishing: a failure.
 	killFirst()
-	if err := sess.waitClosed(t, 20*time.Second); err == nil {
+	if err := sess.WaitClosed(t, 20*time.Second); err == nil {
 		t.Fatal("Close(nil) for a dropped connection, want an error")
 	}
 }
@@ -188,19 +188,19 @@ func TestSessionDoneDropsConnection(t *testing.T) {
 	t.Parallel()
 	sink := newFakeSink(testKey)
 	var logs logBuffer
-	srv := startServer(t, Config{Sink: sink, Log: logs.logger()})
+	srv := startServer(t, Config{Sink: sink, Log: logs.Logger()})
 	url := fmt.Sprintf("rtmp://%s/app/%s", srv.Addr(), testKey)
 	res := runFFmpeg(t, append(ffmpegPublishArgs(60), "-f", "flv", url)...)
 	sess := waitSession(t, sink, 30*time.Second)
-	sess.stop()
+	sess.Stop()
 	r := waitFFmpeg(t, res, 30*time.Second)
-	if r.err == nil {
+	if r.Err == nil {
 		t.Error("ffmpeg exited 0 after the server dropped it")
 	}
-	if err := sess.waitClosed(t, 10*time.Second); err != nil {
+	if err := sess.WaitClosed(t, 10*time.Second); err != nil {
 		t.Errorf("Close(%v) after Done, want nil (the server asked)", err)
 	}
-	logs.waitLog(t, "stopped by the server", 5*time.Second)
+	logs.WaitLog(t, "stopped by the server", 5*time.Second)
 }
 
 func TestSilentClientTimesOut(t *testing.T) {
@@ -224,7 +224,7 @@ func TestMaxConns(t *testing.T) {
 	t.Parallel()
 	sink := newFakeSink(testKey)
 	var logs logBuffer
-	srv := startServer(t, Config{Sink: sink, MaxConns: 1, HandshakeTimeout: 20 * time.Second, Log: logs.logger()})
+	srv := startServer(t, Config{Sink: sink, MaxConns: 1, HandshakeTimeout: 20 * time.Second, Log: logs.Logger()})
 	c1, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -239,5 +239,5 @@ func TestMaxConns(t *testing.T) {
 	if _, err := io.ReadAll(c2); err != nil {
 		t.Fatalf("second connection not closed: %v", err)
 	}
-	logs.waitLog(t, "too many connections", 5*time.Second)
+	logs.WaitLog(t, "too many connections", 5*time.Second)
 }

@@ -23,25 +23,25 @@ func TestPublishHEVCFFmpeg(t *testing.T) {
 		"-f", "mpegts", srtURL(srv, testKey, testPass))
 	var sess *fakeSession
 	select {
-	case sess = <-sink.newSess:
+	case sess = <-sink.NewSess:
 	case r := <-res:
-		if strings.Contains(r.stderr, "libx265") || strings.Contains(r.stderr, "Unknown encoder") {
-			t.Skipf("no libx265: %s", r.stderr)
+		if strings.Contains(r.Stderr, "libx265") || strings.Contains(r.Stderr, "Unknown encoder") {
+			t.Skipf("no libx265: %s", r.Stderr)
 		}
-		t.Fatalf("ffmpeg exited before publishing: %v %s", r.err, r.stderr)
+		t.Fatalf("ffmpeg exited before publishing: %v %s", r.Err, r.Stderr)
 	case <-time.After(30 * time.Second):
 		t.Fatal("no session")
 	}
-	if r := waitFFmpeg(t, res, 60*time.Second); r.err != nil {
-		t.Fatalf("ffmpeg: %v %s", r.err, r.stderr)
+	if r := waitFFmpeg(t, res, 60*time.Second); r.Err != nil {
+		t.Fatalf("ffmpeg: %v %s", r.Err, r.Stderr)
 	}
-	_ = sess.waitClosed(t, 20*time.Second) // clean or idle end: see TestPublishFFmpeg
-	tr := sess.req.Tracks
+	_ = sess.WaitClosed(t, 20*time.Second) // clean or idle end: see TestPublishFFmpeg
+	tr := sess.Req.Tracks
 	if len(tr) != 1 || tr[0].Codec != media.H265 || tr[0].Width != 640 || tr[0].Height != 360 ||
 		len(tr[0].VPS) == 0 || len(tr[0].SPS) == 0 || len(tr[0].PPS) == 0 {
 		t.Fatalf("tracks %+v", tr)
 	}
-	units := sess.snapshot()
+	units := sess.Snapshot()
 	if len(units) == 0 || !units[0].Key {
 		t.Fatal("first unit is not a key frame")
 	}

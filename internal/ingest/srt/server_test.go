@@ -24,7 +24,7 @@ const (
 // loaded machine gosrt's goroutines fall behind, and with the default
 // 120 ms packets miss their delivery window.
 func testConfig(sink *fakeSink, logs *logBuffer) Config {
-	return Config{Sink: sink, Log: logs.logger(), Latency: 500 * time.Millisecond}
+	return Config{Sink: sink, Log: logs.Logger(), Latency: 500 * time.Millisecond}
 }
 
 func srtURL(srv *Server, streamID, passphrase string) string {
@@ -53,19 +53,19 @@ func TestPublishFFmpeg(t *testing.T) {
 
 			sess := waitSession(t, sink, 30*time.Second)
 			r := waitFFmpeg(t, res, 60*time.Second)
-			if r.err != nil {
-				t.Fatalf("ffmpeg: %v\n%s", r.err, r.stderr)
+			if r.Err != nil {
+				t.Fatalf("ffmpeg: %v\n%s", r.Err, r.Stderr)
 			}
 			// ffmpeg's SRT shutdown is one UDP packet; when it is lost (a
 			// loaded machine: gosrt's receive queue overflows) the idle
 			// timeout ends the session instead, reported as a failure.
-			if err := sess.waitClosed(t, 20*time.Second); err != nil {
+			if err := sess.WaitClosed(t, 20*time.Second); err != nil {
 				if !strings.Contains(err.Error(), "no data for") {
 					t.Errorf("Close(%v), want Close(nil) when the caller closes", err)
 				}
 				t.Logf("caller's shutdown lost, ended by the idle timeout: Close(%v)", err)
 			}
-			req := sess.req
+			req := sess.Req
 			if req.Protocol != ingest.SRT || req.StreamKey.Reveal() != tc.key || req.Passphrase.Reveal() != tc.pass {
 				t.Errorf("request protocol %s, key match %v, passphrase match %v", req.Protocol,
 					req.StreamKey.Reveal() == tc.key, req.Passphrase.Reveal() == tc.pass)
@@ -85,7 +85,7 @@ func TestPublishFFmpeg(t *testing.T) {
 				a.Channels != 1 || len(a.AACConfig) == 0 || a.ID != 1 {
 				t.Errorf("audio track %+v", a)
 			}
-			units := sess.snapshot()
+			units := sess.Snapshot()
 			logSpan(t, req.Tracks, units)
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -117,7 +117,7 @@ func TestPublishFFmpeg(t *testing.T) {
 			if !units[0].Key || units[0].Track != 0 && !firstVideoKey(units) {
 				t.Error("first video unit is not a key frame")
 			}
-			logs.waitLog(t, "publish ended", 5*time.Second)
+			logs.WaitLog(t, "publish ended", 5*time.Second)
 			if l := logs.String(); strings.Contains(l, testKey) || strings.Contains(l, insecureKey) || strings.Contains(l, testPass) {
 				t.Error("stream key or passphrase in the log")
 			}
@@ -187,10 +187,10 @@ func TestRefusals(t *testing.T) {
 			var logs logBuffer
 			srv := startServer(t, testConfig(sink, &logs))
 			r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(3), "-f", "mpegts", srtURL(srv, tc.streamID, tc.pass))...), 30*time.Second)
-			if r.err == nil || !isExitError(r.err) {
-				t.Fatalf("ffmpeg exit %v, want a non-zero exit", r.err)
+			if r.Err == nil || !isExitError(r.Err) {
+				t.Fatalf("ffmpeg exit %v, want a non-zero exit", r.Err)
 			}
-			logs.waitLog(t, "publish refused", 5*time.Second)
+			logs.WaitLog(t, "publish refused", 5*time.Second)
 			if !strings.Contains(logs.String(), tc.reason) {
 				t.Errorf("log does not name the reason %q:\n%s", tc.reason, logs.String())
 			}
@@ -200,7 +200,7 @@ func TestRefusals(t *testing.T) {
 			if l := logs.String(); strings.Contains(l, testKey) || strings.Contains(l, "nosuchkey") || strings.Contains(l, testPass) {
 				t.Error("stream key or passphrase in the log")
 			}
-			if calls, _ := sink.publishCalls(); calls != 0 {
+			if calls, _ := sink.PublishCalls(); calls != 0 {
 				t.Errorf("%d Publish calls", calls)
 			}
 		})
@@ -222,21 +222,21 @@ func TestSecondPublisherRefused(t *testing.T) {
 	sess := waitSession(t, sink, 30*time.Second)
 
 	r := waitFFmpeg(t, runFFmpeg(t, append(ffmpegPublishArgs(10), "-f", "mpegts", u)...), 40*time.Second)
-	if r.err == nil {
+	if r.Err == nil {
 		t.Error("second publisher: ffmpeg exited 0, want a refusal")
 	}
-	logs.waitLog(t, ingest.ErrChannelBusy.Error(), 5*time.Second)
-	if calls, n := sink.publishCalls(); calls != 2 || n != 1 {
+	logs.WaitLog(t, ingest.ErrChannelBusy.Error(), 5*time.Second)
+	if calls, n := sink.PublishCalls(); calls != 2 || n != 1 {
 		t.Fatalf("Publish calls %d sessions %d, want 2 and 1", calls, n)
 	}
 	select {
-	case <-sess.closed:
+	case <-sess.Closed:
 		t.Fatal("first session closed by the second publisher")
 	default:
 	}
 	// SIGKILL: no SRT shutdown; the peer idle timeout notices.
 	killFirst()
-	if err := sess.waitClosed(t, 30*time.Second); err == nil {
+	if err := sess.WaitClosed(t, 30*time.Second); err == nil {
 		t.Error("Close(nil) for a caller that vanished, want an error")
 	}
 }
@@ -253,15 +253,15 @@ func TestSessionDoneDropsConnection(t *testing.T) {
 	})
 	res := runFFmpeg(t, append(ffmpegPublishArgs(60), "-f", "mpegts", srtURL(srv, testKey, testPass))...)
 	sess := waitSession(t, sink, 30*time.Second)
-	sess.stop()
+	sess.Stop()
 	r := waitFFmpeg(t, res, 30*time.Second)
-	if r.err == nil {
+	if r.Err == nil {
 		t.Error("ffmpeg exited 0 after the server dropped it")
 	}
-	if err := sess.waitClosed(t, 10*time.Second); err != nil {
+	if err := sess.WaitClosed(t, 10*time.Second); err != nil {
 		t.Errorf("Close(%v) after Done, want nil (the server asked)", err)
 	}
-	logs.waitLog(t, "stopped by the server", 5*time.Second)
+	logs.WaitLog(t, "stopped by the server", 5*time.Second)
 }
 
 func TestSilentCallerDropped(t *testing.T) {
@@ -281,8 +281,8 @@ func TestSilentCallerDropped(t *testing.T) {
 	defer func() { _ = conn.Close() }()
 	// Connected, encrypted, but no transport stream: dropped after the
 	// handshake timeout, before any Publish.
-	logs.waitLog(t, "no codec configuration", 10*time.Second)
-	if calls, _ := sink.publishCalls(); calls != 0 {
+	logs.WaitLog(t, "no codec configuration", 10*time.Second)
+	if calls, _ := sink.PublishCalls(); calls != 0 {
 		t.Errorf("%d Publish calls", calls)
 	}
 	done := make(chan error, 1)
@@ -320,5 +320,5 @@ func TestMaxConns(t *testing.T) {
 		_ = second.Close()
 		t.Fatal("second caller accepted beyond max_conns 1")
 	}
-	logs.waitLog(t, "too many connections (max 1)", 5*time.Second)
+	logs.WaitLog(t, "too many connections (max 1)", 5*time.Second)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stagecast/stagecast/internal/packager/cmaf/cmaftest"
+	"github.com/stagecast/stagecast/internal/testutil/mediatest"
 )
 
 var (
@@ -26,10 +27,7 @@ func source(t testing.TB) *cmaftest.Source {
 		t.Skip("ffmpeg not installed")
 	}
 	srcOnce.Do(func() {
-		out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-			"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "6",
-			"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
-			"-c:a", "aac", "-b:a", "96k", "-f", "mpegts", "-").Output()
+		out, err := mediatest.TestPatternTS(6)
 		if err != nil {
 			srcErr = err
 			return

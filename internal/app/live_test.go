@@ -504,11 +504,10 @@ func TestStandardChannelLadder(t *testing.T) {
 }
 
 func TestChannelRecordingLocal(t *testing.T) {
-	dbgDir := os.Getenv("RECDBG")
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not installed (make test installs it)")
 	}
-	srv := testutil.Start(t, dbgDir)
+	srv := testutil.Start(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	rc, err := srv.IVS.CreateRecordingConfiguration(ctx, &ivs.CreateRecordingConfigurationInput{

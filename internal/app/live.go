@@ -144,6 +144,16 @@ func (a *App) newPipeline(_ context.Context, s *live.Session) (live.Pipeline, er
 	}
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &pipeline{a: a, s: s, seg: a.segs.Open(s.ChannelARN(), mode, container), cancel: cancel}
+	if len(transcode.Transcoded(plan)) == 0 {
+		// Nothing to encode: the renditions read the source hub, and no
+		// ladder runs (it would only wait for the pipeline to be cancelled,
+		// holding Close up).
+		for i, r := range plan {
+			p.addRendition(pctx, r, ladder.Hub(i))
+		}
+		p.startRecording(plan, ladder)
+		return p, nil
+	}
 	ladderDone := make(chan struct{})
 	p.ladderWG.Go(func() {
 		defer close(ladderDone)
@@ -151,13 +161,6 @@ func (a *App) newPipeline(_ context.Context, s *live.Session) (live.Pipeline, er
 			a.log.Warn("transcoder stopped", "channel_arn", s.ChannelARN(), "err", err)
 		}
 	})
-	if len(transcode.Transcoded(plan)) == 0 {
-		for i, r := range plan {
-			p.addRendition(pctx, r, ladder.Hub(i))
-		}
-		p.startRecording(plan, ladder)
-		return p, nil
-	}
 	// A transcoded channel publishes its renditions together once the
 	// encoder has produced the first key frame of each, so the
 	// multivariant playlist (which players read once) lists the whole

@@ -42,8 +42,10 @@ Flags:
   --duration D      time given to each measurement (default 10s); the two
                     alternate in one-second slices
   --concurrency N   concurrent clients (default 2 x GOMAXPROCS)
-  --client KIND     raw: net/http + the SDK's SigV4 signer (measures the server);
-                    sdk: the official aws-sdk-go-v2 ivsrealtime client (default raw)
+  --client KIND     tcp: keep-alive TCP connections, HTTP/1.1 by hand, the SDK's
+                    SigV4 signer (the leanest client: measures the server);
+                    raw: net/http + the SDK's SigV4 signer;
+                    sdk: the official aws-sdk-go-v2 ivsrealtime client (default tcp)
   --json            print the result as JSON
 `
 
@@ -84,14 +86,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dur := fs.Duration("duration", 10*time.Second, "time per measurement, alternated in 1s slices")
 	conc := fs.Int("concurrency", 2*runtime.GOMAXPROCS(0), "concurrent clients")
-	client := fs.String("client", "raw", "raw or sdk")
+	client := fs.String("client", "tcp", "tcp, raw or sdk")
 	asJSON := fs.Bool("json", false, "JSON output")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if *client != "raw" && *client != "sdk" {
-		fmt.Fprintf(stderr, "stagecast bench: --client must be raw or sdk, not %q\n", *client)
+	if *client != "tcp" && *client != "raw" && *client != "sdk" {
+		fmt.Fprintf(stderr, "stagecast bench: --client must be tcp, raw or sdk, not %q\n", *client)
 		return 2
 	}
 	res, err := BenchTokens(ctx, *dur, *conc, *client, *cpuProfile, stderr)
@@ -138,8 +140,17 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuPr
 		_, err := sdk.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Stage.Arn, UserId: aws.String("bench")})
 		return err
 	}
-	if client == "raw" {
+	switch client {
+	case "raw":
 		call = rawTokenCall(a.APIEndpoint(), cfg.Region, creds, *st.Stage.Arn, httpClient)
+	case "tcp":
+		body, _ := json.Marshal(map[string]any{"stageArn": *st.Stage.Arn, "userId": "bench"})
+		tc, err := newTCPTokenClient(a.APIEndpoint(), cfg.Region, creds, body, conc)
+		if err != nil {
+			return res, err
+		}
+		defer tc.Close()
+		call = tc.Call
 	}
 	if err := call(ctx); err != nil {
 		return res, fmt.Errorf("warm-up call: %w", err)

@@ -19,10 +19,16 @@ import (
 // seconds.
 type decoding struct {
 	Width, Height            int
-	Frames0, Frames1         int // getVideoPlaybackQuality().totalVideoFrames
+	Frames0, Frames1         int // frames shown: see framesShownJS
 	Decoded0, Decoded1       int // inbound-rtp framesDecoded
 	ParticipantID, UserLabel string
 }
+
+// framesShownJS is a page function counting the frames a video element has
+// shown: getVideoPlaybackQuality().totalVideoFrames, except in Firefox,
+// which leaves that at 0 for a MediaStream (srcObject) and counts the
+// frames it painted in mozPaintedFrames.
+const framesShownJS = `((v) => "mozPaintedFrames" in v ? v.mozPaintedFrames : v.getVideoPlaybackQuality().totalVideoFrames)`
 
 // measureJS returns a page expression that finds the remote tile labelled
 // label and measures its decoding over two seconds.
@@ -38,12 +44,12 @@ func measureJS(label string) string {
 		};
 		const out = {width: v.videoWidth, height: v.videoHeight, participantId: tile.dataset.participantId,
 			userLabel: tile.querySelector(".label").textContent,
-			frames0: v.getVideoPlaybackQuality().totalVideoFrames, decoded0: await decoded()};
+			frames0: %[2]s(v), decoded0: await decoded()};
 		await new Promise(r => setTimeout(r, 2000));
-		out.frames1 = v.getVideoPlaybackQuality().totalVideoFrames;
+		out.frames1 = %[2]s(v);
 		out.decoded1 = await decoded();
 		return out;
-	})()`, jsString(label))
+	})()`, jsString(label), framesShownJS)
 }
 
 // tileReadyJS is truthy once the remote tile labelled label shows video.
@@ -51,8 +57,8 @@ func tileReadyJS(label string) string {
 	return fmt.Sprintf(`(() => {
 		const tile = [...document.querySelectorAll(".tile.remote")].find(t => t.querySelector(".label").textContent === %s);
 		const v = tile && tile.querySelector("video");
-		return !!v && v.videoWidth > 0 && v.videoHeight > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0;
-	})()`, jsString(label))
+		return !!v && v.videoWidth > 0 && v.videoHeight > 0 && %[2]s(v) > 0;
+	})()`, jsString(label), framesShownJS)
 }
 
 // remoteLabelsJS lists the labels of the remote tiles, sorted.

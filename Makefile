@@ -15,9 +15,10 @@ deps:
 	$(GO) mod download
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || $(MAKE) --no-print-directory apt PKGS="ffmpeg"
 
-## test-deps: what only the tests need: chromium (stage page e2e), versitygw (S3 recording tests)
+## test-deps: what only the tests need: chromium and firefox-esr (stage page e2e in both browsers), versitygw (S3 recording tests)
 test-deps: deps
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium"
+	@command -v firefox-esr >/dev/null || $(MAKE) --no-print-directory apt PKGS="firefox-esr"
 	@if [ -x .ci/install-versitygw ]; then .ci/install-versitygw; fi
 
 # apt installs Debian packages (we run as root on our machines; otherwise say what to do).

@@ -185,6 +185,14 @@ func TestStageFirefoxAndChromium(t *testing.T) {
 		}
 	})
 
+	// Mute in Firefox reaches Chromium through the events socket.
+	require.NoError(t, ff.tab.Eval(context.Background(), `document.getElementById("mute-audio").click()`, nil))
+	poll[bool](t, cr, 15*time.Second, "firefox-user's muted flag", `(() => {
+		const tile = [...document.querySelectorAll(".tile.remote")].find(t => t.querySelector(".label").textContent === "firefox-user");
+		return !!tile && tile.querySelector(".flags").textContent === "muted";
+	})()`)
+	require.False(t, foxEval[bool](t, ff, `window.stagecast.stage.localStream.getAudioTracks()[0].enabled`), "a muted microphone sends silence")
+
 	// Leave Stage in Firefox: its tile goes away on the Chromium page.
 	require.NoError(t, ff.tab.Eval(context.Background(), `document.getElementById("leave").click()`, nil))
 	poll[bool](t, cr, 15*time.Second, "firefox-user's tile to go", `(() => { const l = `+remoteLabelsJS+`; return l.length === 0; })()`)
@@ -192,6 +200,32 @@ func TestStageFirefoxAndChromium(t *testing.T) {
 	for _, e := range ff.tab.Errors() {
 		t.Errorf("firefox: %s", e)
 	}
+
+	// A revoked token is refused in Firefox too (its WebSocket reports the
+	// refusal as a close before the snapshot), and the page stays ready.
+	revoked, err := s.Realtime.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{
+		StageArn: st.Stage.Arn, UserId: aws.String("revoked"), Capabilities: both,
+	})
+	require.NoError(t, err)
+	_, err = s.Realtime.DisconnectParticipant(ctx, &ivsrealtime.DisconnectParticipantInput{
+		StageArn: st.Stage.Arn, ParticipantId: revoked.ParticipantToken.ParticipantId, Reason: aws.String("revoked"),
+	})
+	require.NoError(t, err)
+	ff.join(t, s.MediaEndpoint(), *revoked.ParticipantToken.Token)
+	status := foxPoll[string](t, ff, 15*time.Second, "the refusal", `document.getElementById("status").textContent.startsWith("Could not join") && document.getElementById("status").textContent`)
+	require.Contains(t, status, "refused")
+	require.False(t, foxEval[bool](t, ff, `document.getElementById("join").disabled`))
+
+	// /broadcast publishes from Firefox: Chromium sees it.
+	ctxNav, cancelNav := context.WithTimeout(ctx, 20*time.Second)
+	require.NoError(t, ff.tab.Navigate(ctxNav, s.MediaEndpoint()+"/broadcast"))
+	cancelNav()
+	foxEval[any](t, ff, `(() => {
+		document.getElementById("token").value = `+jsString(token("firefox-broadcaster", both...))+`;
+		document.getElementById("start").click();
+	})()`)
+	foxPoll[bool](t, ff, 20*time.Second, "broadcasting", `document.getElementById("status").textContent === "Broadcasting."`)
+	poll[bool](t, cr, 30*time.Second, "firefox-broadcaster's video", tileReadyJS("firefox-broadcaster"))
 	for _, m := range cr.console() {
 		require.False(t, m.IsException(), "chromium: uncaught exception: %s", m)
 	}

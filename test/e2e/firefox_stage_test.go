@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -229,4 +231,32 @@ func TestStageFirefoxAndChromium(t *testing.T) {
 	for _, m := range cr.console() {
 		require.False(t, m.IsException(), "chromium: uncaught exception: %s", m)
 	}
+}
+
+// The low-latency player (hls.js over Media Source Extensions) plays a live
+// H.264 HLS stream in Firefox too, with its latency figures. (It sits here,
+// beside the Firefox stage test, to keep the Firefox helpers in one file.)
+func TestPlayerPlaysLiveHLSInFirefox(t *testing.T) {
+	fox := bidi.Start(t, bidi.Options{})
+	s := testutil.Start(t, "")
+	src := liveHLS(t)
+	f := newFoxTab(t, fox, "player")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, f.tab.Navigate(ctx, s.MediaEndpoint()+"/playback?url="+url.QueryEscape(src)))
+	require.True(t, foxEval[bool](t, f, `typeof Hls === "function" && Hls.isSupported()`), "hls.js runs on Firefox's MSE")
+	foxPoll[bool](t, f, 30*time.Second, "playback", `(() => {
+		const v = window.stagecastPlayer.video;
+		return v.videoWidth > 0 && v.currentTime > 1 && !v.paused;
+	})()`)
+	st := foxPoll[playerStats](t, f, 15*time.Second, "latency figures", `(() => {
+		const s = window.stagecastPlayer.stats();
+		return s.latency > 0 && s.pdtLatency !== null && s.rendition && s;
+	})()`)
+	t.Logf("firefox plays %s: latency %.2f s (hls.js), %.2f s (program date-time)", st.Rendition, *st.Latency, *st.PDTLatency)
+	require.Less(t, *st.Latency, 20.0, "a live edge a few segments away")
+	require.Greater(t, *st.PDTLatency, -2.0, "the program date-time is near now")
+	t0 := foxEval[float64](t, f, `window.stagecastPlayer.video.currentTime`)
+	foxPoll[bool](t, f, 10*time.Second, "the picture to advance", fmt.Sprintf(`window.stagecastPlayer.video.currentTime > %f + 1`, t0))
+	require.Empty(t, f.tab.Errors(), "console errors on the player")
 }

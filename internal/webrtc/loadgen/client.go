@@ -35,6 +35,9 @@ type Client struct {
 	HTTP        *http.Client
 	// UserAgent overrides UserAgent.
 	UserAgent string
+	// WrapUDP, when set, wraps each peer connection's UDP socket: tests
+	// use it to lose chosen packets on the way in.
+	WrapUDP func(net.PacketConn) net.PacketConn
 }
 
 // HTTPError is a refused WHIP request.
@@ -59,13 +62,16 @@ type Peer struct {
 
 // newPC builds a peer connection on a fresh 127.0.0.1 UDP socket with the
 // default codecs and interceptors (NACK, reports, TWCC).
-func newPC() (*webrtc.PeerConnection, net.PacketConn, error) {
+func (c *Client) newPC() (*webrtc.PeerConnection, net.PacketConn, error) {
 	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
 	if uc, ok := udp.(*net.UDPConn); ok {
 		_ = uc.SetReadBuffer(1 << 20) // bursts while this process is busy
+	}
+	if c.WrapUDP != nil {
+		udp = c.WrapUDP(udp)
 	}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -157,7 +163,7 @@ func (c *Client) negotiate(ctx context.Context, pc *webrtc.PeerConnection, udp n
 
 // Publish sends tracks (sendonly) over WHIP.
 func (c *Client) Publish(ctx context.Context, tracks ...webrtc.TrackLocal) (*Peer, error) {
-	pc, udp, err := newPC()
+	pc, udp, err := c.newPC()
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +195,7 @@ func (c *Client) PublishSimulcast(ctx context.Context, layers ...*webrtc.TrackLo
 	if len(layers) == 0 {
 		return nil, errors.New("no layers")
 	}
-	pc, udp, err := newPC()
+	pc, udp, err := c.newPC()
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +244,7 @@ func (p *Peer) KeyFrameRequests() uint64 { return p.pli.Load() }
 // Subscribe receives target's tracks (recvonly audio and video); onTrack
 // runs for each track on pion's goroutine and should start a reader.
 func (c *Client) Subscribe(ctx context.Context, target string, onTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)) (*Peer, error) {
-	pc, udp, err := newPC()
+	pc, udp, err := c.newPC()
 	if err != nil {
 		return nil, err
 	}

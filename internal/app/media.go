@@ -33,6 +33,7 @@ func (a *App) baseRoutes() {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		_, _ = w.Write([]byte(pem))
 	})
+	a.metricsRoute()
 	// The embedded pages: /, /stage, /playback[/<channel>], /broadcast, /static/.
 	web.Mount(mux, web.Options{PlaybackURL: a.Identity.PlaybackURL})
 }

@@ -41,6 +41,9 @@ Flags:
   --sweep LIST      run once per subscriber count, e.g. 10,25,50,100
   --bitrate R       bits/s per publisher, k/M suffixes (default 2.5M)
   --fps N           frames per second (default 30)
+  --pacing F        send each frame's packets at F x bitrate, as a WebRTC
+                    sender's pacer does (default 2.5, libwebrtc's factor);
+                    0 sends every frame as one back-to-back burst
   --warmup D        before measuring (default 3s)
   --duration D      measured time (default 20s)
   --data-dir DIR    use the running server whose CLI profile is in DIR
@@ -52,8 +55,10 @@ Flags:
 // StageBenchResult is one `stagecast bench stage` run.
 type StageBenchResult struct {
 	loadgen.Result
-	// In-process runs only: the SFU's forwarding latency (publisher read
-	// loop to subscriber UDP send) and its queue drops.
+	// The SFU's forwarding latency (publisher read loop to subscriber UDP
+	// send): in-process from the 10 µs histogram, against a separate
+	// server interpolated from its /metrics histogram. Queue drops are
+	// in-process only.
 	ServerP50Ms     float64 `json:"serverP50Ms,omitempty"`
 	ServerP99Ms     float64 `json:"serverP99Ms,omitempty"`
 	ServerDropped   uint64  `json:"serverDroppedPackets"`
@@ -69,6 +74,7 @@ func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	sweep := fs.String("sweep", "", "")
 	bitrate := fs.String("bitrate", "2.5M", "")
 	fps := fs.Int("fps", 30, "")
+	pacing := fs.Float64("pacing", 2.5, "")
 	warmup := fs.Duration("warmup", 3*time.Second, "")
 	dur := fs.Duration("duration", 20*time.Second, "")
 	dataDir := fs.String("data-dir", "", "")
@@ -110,7 +116,7 @@ func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		defer pprof.StopCPUProfile()
 	}
 	for _, n := range counts {
-		o := loadgen.Options{Publishers: *pubs, Subscribers: n, Bitrate: rate, FPS: *fps, Warmup: *warmup,
+		o := loadgen.Options{Publishers: *pubs, Subscribers: n, Bitrate: rate, FPS: *fps, Pacing: *pacing, Warmup: *warmup,
 			Duration: *dur, Progress: progress}
 		res, err := BenchStage(ctx, o, *dataDir, *pid)
 		if err != nil {
@@ -186,8 +192,18 @@ func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPI
 	if _, _, err := o.Mint(ctx, "probe"); err != nil { // learns the media base URL
 		return res, err
 	}
+	// The SFU's forwarding latency over the measured window: read in
+	// process, or scraped from a separate server's /metrics before and
+	// after.
+	const latencyMetric = "stagecast_sfu_forward_latency_seconds"
+	var before histSnapshot
+	var scrapeErr error
 	if srv != nil {
 		o.Progress = wrapProgress(o.Progress, func() { srv.ResetForwardLatency() })
+	} else {
+		o.Progress = wrapProgress(o.Progress, func() {
+			before, scrapeErr = scrapeHistogram(ctx, o.Base+"/metrics", latencyMetric)
+		})
 	}
 	drop0 := uint64(0)
 	if srv != nil {
@@ -202,6 +218,16 @@ func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPI
 		l := srv.ForwardLatency()
 		res.ServerP50Ms, res.ServerP99Ms = float64(l.P50)/1e6, float64(l.P99)/1e6
 		res.ServerDropped = srv.Stats().DroppedPackets - drop0
+	} else if scrapeErr == nil {
+		after, err := scrapeHistogram(ctx, o.Base+"/metrics", latencyMetric)
+		if err == nil {
+			res.ServerP50Ms = float64(quantile(before, after, 0.50)) / 1e6
+			res.ServerP99Ms = float64(quantile(before, after, 0.99)) / 1e6
+		} else if o.Progress != nil {
+			o.Progress("SFU latency not available: %v", err)
+		}
+	} else if o.Progress != nil {
+		o.Progress("SFU latency not available: %v", scrapeErr)
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		res.LoadAverage1Min = strings.Fields(string(b))[0]

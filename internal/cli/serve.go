@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/stagecast/stagecast/internal/app"
@@ -27,6 +28,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := obs.NewLogger(stderr, cfg.Log.Format, cfg.Log.Level)
+	// A diagnostic: STAGECAST_CPUPROFILE=FILE writes a pprof CPU profile
+	// of the whole run, stopped at shutdown (docs/config.md).
+	if path := os.Getenv("STAGECAST_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "stagecast serve: cpu profile: %v\n", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "stagecast serve: %v\n", err)

@@ -29,6 +29,11 @@ type Options struct {
 	Publishers, Subscribers int
 	// Bitrate per publisher in bits/s, FPS frames per second.
 	Bitrate, FPS int
+	// Pacing spreads each frame's packets at Pacing times Bitrate, the way
+	// a WebRTC sender's pacer does (libwebrtc paces at 2.5x the target
+	// rate). Zero or negative sends every frame as one back-to-back burst,
+	// the worst case for a forwarder's queueing.
+	Pacing float64
 	// Warmup runs before measuring; Duration is measured.
 	Warmup, Duration time.Duration
 	// ServerCPU, when set, returns the server's CPU time so far (another
@@ -174,7 +179,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, err
 		}
 		pubs = append(pubs, pubInfo{pid, tr})
-		wg.Go(func() { sendSynthetic(runCtx, tr, o.Bitrate, o.FPS, &sent, p.KeyFrameRequests) })
+		wg.Go(func() { sendSynthetic(runCtx, tr, o.Bitrate, o.FPS, o.Pacing, &sent, p.KeyFrameRequests) })
 	}
 	progress("%d publishers sending %.1f Mbps each", o.Publishers, float64(o.Bitrate)/1e6)
 
@@ -316,8 +321,9 @@ func cpuTime(server func() (time.Duration, error)) (time.Duration, error) {
 
 // sendSynthetic sends VP8-shaped RTP at bitrate: fps frames per second,
 // a key frame every 2 s and on PLI/FIR, packets of payloadSize bytes, random content
-// (not decodable) with the send time embedded.
-func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate, fps int, sent *atomic.Uint64, plis func() uint64) {
+// (not decodable) with the send time embedded. With pacing > 0 a frame's
+// packets leave at pacing x bitrate instead of back to back.
+func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate, fps int, pacing float64, sent *atomic.Uint64, plis func() uint64) {
 	frameBytes := max(bitrate/8/fps, minPayload)
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
@@ -345,7 +351,18 @@ func sendSynthetic(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, bitrate,
 		if key {
 			size = frameBytes * 3 / 2
 		}
+		frameStart := time.Now()
 		for off := 0; off < size; off += payloadSize {
+			if pacing > 0 && off > 0 {
+				due := frameStart.Add(time.Duration(float64(off*8) / (pacing * float64(bitrate)) * float64(time.Second)))
+				if wait := time.Until(due); wait > 0 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(wait):
+					}
+				}
+			}
 			n := min(payloadSize, size-off)
 			n = max(n, minPayload)
 			pl := make([]byte, n)

@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,10 +11,12 @@ import (
 )
 
 // newTestDownTrack builds a downtrack on a two-layer VP8 track with a
-// bound writer, outside any peer connection.
+// bound writer, outside any peer connection, and a one-worker fan-out
+// whose worker does not run: the test reads its queue.
 func newTestDownTrack(t *testing.T, queue int) (*downTrack, *pubTrack, *subscriber) {
 	t.Helper()
 	srv := &Server{}
+	srv.fan = newFanout(1, queue, &srv.lat)
 	pub := &publisher{ss: &Session{srv: srv}}
 	pt := &pubTrack{pub: pub, kind: webrtc.RTPCodecTypeVideo,
 		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}}
@@ -23,7 +27,7 @@ func newTestDownTrack(t *testing.T, queue int) (*downTrack, *pubTrack, *subscrib
 		l.lastPkt.Store(time.Now().UnixNano())
 		pt.layers = append(pt.layers, l)
 	}
-	sub := &subscriber{ss: &Session{srv: srv}, q: make(chan outPacket, queue)}
+	sub := &subscriber{ss: &Session{srv: srv}}
 	d := &downTrack{sub: sub, src: pt, current: -1, target: 0, ssrc: 555, pt: 96}
 	var w webrtc.TrackLocalWriter = nopWriter{}
 	d.writer.Store(&w)
@@ -50,9 +54,11 @@ func TestSimulcastSwitchWaitsForKeyFrameAndKeepsSequence(t *testing.T) {
 	d, pt, sub := newTestDownTrack(t, 100)
 	lo, hi := pt.layers[0], pt.layers[1]
 	now := time.Now()
+	r := sub.ss.srv.fan.newRound()
 	fwd := func(p *rtp.Packet, l *layer) {
 		key := -1
-		d.forward(p, l, &key, now)
+		d.forward(r, p, l, &key, now)
+		r.flush(sub.ss.srv)
 		now = now.Add(10 * time.Millisecond)
 	}
 	// Starts on the low layer only at its key frame.
@@ -69,11 +75,16 @@ func TestSimulcastSwitchWaitsForKeyFrameAndKeepsSequence(t *testing.T) {
 	fwd(vp8Pkt(502, 15000, true, true), hi)  // key frame: switch
 	fwd(vp8Pkt(14, 7000, false, true), lo)   // old layer: dropped now
 	fwd(vp8Pkt(503, 15000, false, false), hi)
-	close(sub.q)
+	q := sub.ss.srv.fan.workers[0]
+	close(q)
+	var pkts []outPacket
+	for b := range q {
+		pkts = append(pkts, b.pkts...)
+	}
 	var seqs []uint16
 	var ssrcs []uint32
 	var tss []uint32
-	for p := range sub.q {
+	for _, p := range pkts {
 		seqs = append(seqs, p.hdr.SequenceNumber)
 		ssrcs = append(ssrcs, p.hdr.SSRC)
 		tss = append(tss, p.hdr.Timestamp)
@@ -100,9 +111,11 @@ func TestFullSubscriberQueueDropsWithoutBlocking(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		r := sub.ss.srv.fan.newRound()
 		for i := range 1000 {
 			key := -1
-			d.forward(vp8Pkt(uint16(i), uint32(i), i == 0, true), pt.layers[0], &key, time.Now())
+			d.forward(r, vp8Pkt(uint16(i), uint32(i), i == 0, true), pt.layers[0], &key, time.Now())
+			r.flush(sub.ss.srv)
 		}
 	}()
 	select {
@@ -134,5 +147,81 @@ func TestBestLayerFitsBudget(t *testing.T) {
 	pt.layers[1].lastPkt.Store(time.Now().Add(-time.Minute).UnixNano())
 	if got := pt.bestLayer(0); got != 0 {
 		t.Fatalf("idle high layer chosen")
+	}
+}
+
+// recordingWriter keeps the sequence numbers written to it.
+type recordingWriter struct {
+	mu   sync.Mutex
+	seqs []uint16
+}
+
+func (w *recordingWriter) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
+	w.mu.Lock()
+	w.seqs = append(w.seqs, h.SequenceNumber)
+	w.mu.Unlock()
+	return 0, nil
+}
+func (w *recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// TestFanoutKeepsEachSubscribersOrder runs two workers over five
+// subscribers: every subscriber gets every packet, in order, and the
+// latency histogram counts each write.
+func TestFanoutKeepsEachSubscribersOrder(t *testing.T) {
+	srv := &Server{}
+	srv.fan = newFanout(2, 1024, &srv.lat) // room for every batch: no drops
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range srv.fan.workers {
+		wg.Go(func() { srv.fan.run(ctx, i) })
+	}
+	defer func() { cancel(); wg.Wait() }()
+
+	pub := &publisher{ss: &Session{srv: srv}}
+	pt := &pubTrack{pub: pub, kind: webrtc.RTPCodecTypeAudio,
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000}}}
+	l := &layer{index: 0}
+	pt.layers = []*layer{l}
+	var downs []*downTrack
+	var writers []*recordingWriter
+	for range 5 {
+		sub := &subscriber{ss: &Session{srv: srv}}
+		d := &downTrack{sub: sub, src: pt, current: -1, target: 0, worker: srv.fan.pin()}
+		rw := &recordingWriter{}
+		var w webrtc.TrackLocalWriter = rw
+		d.writer.Store(&w)
+		downs, writers = append(downs, d), append(writers, rw)
+	}
+	if downs[0].worker == downs[1].worker {
+		t.Fatal("consecutive downtracks pinned to the same worker")
+	}
+	const packets = 500
+	r := srv.fan.newRound()
+	for i := range packets {
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(1000 + i)}, Payload: []byte{1}}
+		key := -1
+		for _, d := range downs {
+			d.forward(r, pkt, l, &key, time.Now())
+		}
+		r.flush(srv)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.lat.summary().Count < 5*packets && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := srv.lat.summary().Count; n != 5*packets || srv.dropped.Load() != 0 {
+		t.Fatalf("%d writes timed, %d dropped; want %d, 0", n, srv.dropped.Load(), 5*packets)
+	}
+	for i, w := range writers {
+		w.mu.Lock()
+		if len(w.seqs) != packets {
+			t.Fatalf("subscriber %d got %d packets", i, len(w.seqs))
+		}
+		for j, s := range w.seqs {
+			if s != uint16(1000+j) {
+				t.Fatalf("subscriber %d: packet %d has seq %d, want %d", i, j, s, 1000+j)
+			}
+		}
+		w.mu.Unlock()
 	}
 }

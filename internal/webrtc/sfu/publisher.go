@@ -235,11 +235,13 @@ func (p *publisher) markReady() {
 	r.srv.log.Info("participant published", "stage_arn", r.arn, "participant_id", part.id.ParticipantID)
 }
 
-// readLoop forwards one layer's packets to the subscribers' queues and,
-// when a hub exists, to the depacketizer. It never blocks on a subscriber.
+// readLoop forwards one layer's packets to the fan-out workers and, when
+// a hub exists, to the depacketizer. It never blocks on a subscriber.
 func (p *publisher) readLoop(t *pubTrack, l *layer) {
 	var winStart = time.Now()
 	var winBytes uint64
+	srv := p.ss.srv
+	r := srv.fan.newRound()
 	for {
 		pkt, _, err := l.remote.ReadRTP()
 		if err != nil {
@@ -255,8 +257,9 @@ func (p *publisher) readLoop(t *pubTrack, l *layer) {
 		}
 		key := -1 // unknown until someone asks
 		for _, d := range *t.downs.Load() {
-			d.forward(pkt, l, &key, now)
+			d.forward(r, pkt, l, &key, now)
 		}
+		r.flush(srv)
 		if f := t.feed.Load(); f != nil && f.layer(l) {
 			f.push(pkt)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,7 @@ type Server struct {
 	fwdBytes    atomic.Uint64
 	dropped     atomic.Uint64
 	lat         latencyHist
+	fan         *fanout // forwarded packets' writers, one per core
 
 	// ctl is the ordered queue of control-plane calls (records, events),
 	// run by Run so that media paths never wait for the store.
@@ -126,9 +128,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, log: log, eng: eng, ctx: ctx, cancel: cancel, rooms: map[string]*Room{},
+	s := &Server{cfg: cfg, log: log, eng: eng, ctx: ctx, cancel: cancel, rooms: map[string]*Room{},
 		watchers:  map[string]map[chan RoomEvent]struct{}{},
-		ctlSignal: make(chan struct{}, 1), runDone: make(chan struct{})}, nil
+		ctlSignal: make(chan struct{}, 1), runDone: make(chan struct{})}
+	s.fan = newFanout(runtime.GOMAXPROCS(0), fanQueueLen, &s.lat)
+	for i := range s.fan.workers {
+		s.goFn(func() { s.fan.run(ctx, i) }) // ends when Close cancels ctx
+	}
+	return s, nil
 }
 
 // UDPAddr is the bound ICE UDP address.

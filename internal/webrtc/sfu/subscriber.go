@@ -16,9 +16,6 @@ import (
 
 // Subscriber tuning.
 const (
-	// sendQueueLen bounds a subscriber's outgoing packet queue: about a
-	// second of 2.5 Mbps video with its audio. A full queue drops.
-	sendQueueLen = 512
 	// layerEvalEvery is how often a simulcast subscriber's layer is
 	// reconsidered against its bandwidth estimate.
 	layerEvalEvery = 500 * time.Millisecond
@@ -32,18 +29,9 @@ type subscriber struct {
 	pub  *publisher
 	dts  map[*pubTrack]*downTrack
 	bwe  cc.BandwidthEstimator
-	q    chan outPacket
-	quit chan struct{}
 	once sync.Once
 
 	dropped atomic.Uint64
-}
-
-type outPacket struct {
-	d   *downTrack
-	hdr rtp.Header
-	pl  []byte
-	at  time.Time // when the publisher's read loop had it
 }
 
 // SubscribeWHIP starts a subscribing WHIP session of id to target's published
@@ -85,10 +73,10 @@ func (s *Server) SubscribeWHIP(ctx context.Context, id Identity, client Client, 
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrBadOffer, err))
 	}
-	sub := &subscriber{pub: pub, dts: map[*pubTrack]*downTrack{}, bwe: bwe, q: make(chan outPacket, sendQueueLen), quit: make(chan struct{})}
+	sub := &subscriber{pub: pub, dts: map[*pubTrack]*downTrack{}, bwe: bwe}
 	var senders []*webrtc.RTPSender
 	for _, t := range tracks {
-		d := &downTrack{sub: sub, src: t, id: t.kind.String(), streamID: target, current: -1, target: -1}
+		d := &downTrack{sub: sub, src: t, id: t.kind.String(), streamID: target, current: -1, target: -1, worker: s.fan.pin()}
 		if len(t.layers) > 0 {
 			d.target = t.bestLayer(0)
 		}
@@ -116,7 +104,6 @@ func (s *Server) SubscribeWHIP(ctx context.Context, id Identity, client Client, 
 		return nil, "", fmt.Errorf("participant %s: %w", target, err)
 	}
 	ss.watchState()
-	s.goFn(sub.writeLoop)
 	for _, snd := range senders {
 		s.goFn(func() { sub.rtcpLoop(snd) })
 	}
@@ -132,30 +119,10 @@ func (s *Server) SubscribeWHIP(ctx context.Context, id Identity, client Client, 
 func (sub *subscriber) stop() {
 	sub.once.Do(func() {
 		sub.pub.detach(sub.ss, sub.dts)
-		close(sub.quit)
 		// The estimator belongs to the peer connection's interceptor
 		// chain, which closes it with the connection; closing it here too
 		// panics in pion's gcc (close of a closed channel).
 	})
-}
-
-// writeLoop drains the queue into the peer connection.
-func (sub *subscriber) writeLoop() {
-	for {
-		select {
-		case <-sub.quit:
-			return
-		case p := <-sub.q:
-			w := p.d.writer.Load()
-			if w == nil {
-				continue
-			}
-			// Errors mean the connection is closing; Session.close ends
-			// the loop through quit.
-			_, _ = (*w).WriteRTP(&p.hdr, p.pl)
-			sub.ss.srv.lat.add(time.Since(p.at))
-		}
-	}
 }
 
 // rtcpLoop reads a sender's RTCP (which also drives the NACK responder,
@@ -236,6 +203,7 @@ type downTrack struct {
 	streamID string
 
 	writer       atomic.Pointer[webrtc.TrackLocalWriter]
+	worker       int // the fan-out worker this downtrack's packets leave on
 	ssrc         uint32
 	pt           uint8
 	audioLevelID uint8
@@ -299,10 +267,10 @@ func (d *downTrack) StreamID() string { return d.streamID }
 // Kind implements webrtc.TrackLocal.
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.src.kind }
 
-// forward queues pkt (from layer l) for the subscriber if it belongs to
-// the layer being sent, switching layers at key frames. key caches the
-// key-frame test across subscribers (-1 unknown).
-func (d *downTrack) forward(pkt *rtp.Packet, l *layer, key *int, now time.Time) {
+// forward adds pkt (from layer l) to the round for the subscriber if it
+// belongs to the layer being sent, switching layers at key frames. key
+// caches the key-frame test across subscribers (-1 unknown).
+func (d *downTrack) forward(r *round, pkt *rtp.Packet, l *layer, key *int, now time.Time) {
 	if d.writer.Load() == nil {
 		return
 	}
@@ -353,15 +321,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, l *layer, key *int, now time.Time) 
 			_ = hdr.SetExtension(d.audioLevelID, v)
 		}
 	}
-	srv := d.sub.ss.srv
-	select {
-	case d.sub.q <- outPacket{d: d, hdr: hdr, pl: pkt.Payload, at: now}:
-		srv.forwarded.Add(1)
-		srv.fwdBytes.Add(uint64(len(pkt.Payload)))
-	default:
-		d.sub.dropped.Add(1)
-		srv.dropped.Add(1)
-	}
+	r.add(outPacket{d: d, hdr: hdr, pl: pkt.Payload, at: now})
 }
 
 // keyFrameWanted relays a subscriber's PLI/FIR to the layer it receives.

@@ -16,6 +16,12 @@ import (
 // loop never waits.
 const fanQueueLen = 2048
 
+// maxForwardDelay is how late a packet may still be sent: when the writers
+// fall this far behind (the machine is out of CPU), older packets are
+// dropped (and counted) rather than sent late, which only the receivers'
+// NACKs and key frame requests can repair anyway.
+const maxForwardDelay = 250 * time.Millisecond
+
 // fanout sends forwarded packets on a small pool of writer goroutines, one
 // per core, shared by every publisher. Each downtrack is pinned to one
 // worker, so its packets leave in order. A publisher packet costs one queue
@@ -26,7 +32,8 @@ type fanout struct {
 	workers []chan *fanBatch
 	next    atomic.Uint32 // round-robin pinning of new downtracks
 	lat     *latencyHist
-	pool    sync.Pool // *fanBatch
+	dropped *atomic.Uint64 // the server's count of dropped packets
+	pool    sync.Pool      // *fanBatch
 }
 
 // fanBatch is one publisher packet for one worker's subscribers.
@@ -43,8 +50,8 @@ type outPacket struct {
 	at  time.Time // when the publisher's read loop had it
 }
 
-func newFanout(workers, queue int, lat *latencyHist) *fanout {
-	f := &fanout{workers: make([]chan *fanBatch, max(workers, 1)), lat: lat}
+func newFanout(workers, queue int, lat *latencyHist, dropped *atomic.Uint64) *fanout {
+	f := &fanout{workers: make([]chan *fanBatch, max(workers, 1)), lat: lat, dropped: dropped}
 	for i := range f.workers {
 		f.workers[i] = make(chan *fanBatch, queue)
 	}
@@ -64,6 +71,15 @@ func (f *fanout) run(ctx context.Context, i int) {
 		case <-ctx.Done():
 			return
 		case b := <-q:
+			if len(b.pkts) > 0 && time.Since(b.pkts[0].at) > maxForwardDelay {
+				// One publisher packet: every copy in the batch is as old.
+				for j := range b.pkts {
+					b.pkts[j].d.sub.dropped.Add(1)
+				}
+				f.dropped.Add(uint64(len(b.pkts)))
+				f.put(b)
+				continue
+			}
 			for j := range b.pkts {
 				p := &b.pkts[j]
 				if w := p.d.writer.Load(); w != nil {

@@ -16,7 +16,7 @@ import (
 func newTestDownTrack(t *testing.T, queue int) (*downTrack, *pubTrack, *subscriber) {
 	t.Helper()
 	srv := &Server{}
-	srv.fan = newFanout(1, queue, &srv.lat)
+	srv.fan = newFanout(1, queue, &srv.lat, &srv.dropped)
 	pub := &publisher{ss: &Session{srv: srv}}
 	pt := &pubTrack{pub: pub, kind: webrtc.RTPCodecTypeVideo,
 		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}}
@@ -169,7 +169,7 @@ func (w *recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
 // latency histogram counts each write.
 func TestFanoutKeepsEachSubscribersOrder(t *testing.T) {
 	srv := &Server{}
-	srv.fan = newFanout(2, 1024, &srv.lat) // room for every batch: no drops
+	srv.fan = newFanout(2, 1024, &srv.lat, &srv.dropped) // room for every batch: no drops
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range srv.fan.workers {
@@ -223,5 +223,43 @@ func TestFanoutKeepsEachSubscribersOrder(t *testing.T) {
 			}
 		}
 		w.mu.Unlock()
+	}
+}
+
+// TestFanoutDropsPacketsTooLateToSend: a packet read more than
+// maxForwardDelay ago is counted as dropped, not sent.
+func TestFanoutDropsPacketsTooLateToSend(t *testing.T) {
+	srv := &Server{}
+	srv.fan = newFanout(1, 16, &srv.lat, &srv.dropped)
+	pt := &pubTrack{pub: &publisher{ss: &Session{srv: srv}}, kind: webrtc.RTPCodecTypeAudio,
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000}}}
+	l := &layer{}
+	pt.layers = []*layer{l}
+	sub := &subscriber{ss: &Session{srv: srv}}
+	d := &downTrack{sub: sub, src: pt, current: -1, target: 0}
+	rw := &recordingWriter{}
+	var w webrtc.TrackLocalWriter = rw
+	d.writer.Store(&w)
+
+	r := srv.fan.newRound()
+	key := -1
+	d.forward(r, &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: []byte{1}}, l, &key, time.Now().Add(-time.Second))
+	r.flush(srv)
+	d.forward(r, &rtp.Packet{Header: rtp.Header{SequenceNumber: 2}, Payload: []byte{1}}, l, &key, time.Now())
+	r.flush(srv)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.fan.run(ctx, 0) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.lat.summary().Count == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if len(rw.seqs) != 1 || rw.seqs[0] != 2 || srv.dropped.Load() != 1 || sub.dropped.Load() != 1 {
+		t.Fatalf("sent %v, dropped %d (subscriber %d): want [2] sent and the stale packet dropped", rw.seqs, srv.dropped.Load(), sub.dropped.Load())
 	}
 }

@@ -131,7 +131,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, eng: eng, ctx: ctx, cancel: cancel, rooms: map[string]*Room{},
 		watchers:  map[string]map[chan RoomEvent]struct{}{},
 		ctlSignal: make(chan struct{}, 1), runDone: make(chan struct{})}
-	s.fan = newFanout(runtime.GOMAXPROCS(0), fanQueueLen, &s.lat)
+	s.fan = newFanout(runtime.GOMAXPROCS(0), fanQueueLen, &s.lat, &s.dropped)
 	for i := range s.fan.workers {
 		s.goFn(func() { s.fan.run(ctx, i) }) // ends when Close cancels ctx
 	}

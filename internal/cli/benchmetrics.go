@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -22,25 +23,45 @@ type histSnapshot struct {
 // maxMetricsBytes bounds a /metrics response the bench reads.
 const maxMetricsBytes = 1 << 20
 
-// scrapeHistogram reads the named histogram from a Prometheus text
-// endpoint.
-func scrapeHistogram(ctx context.Context, url, name string) (histSnapshot, error) {
-	var h histSnapshot
+// metricsScrape is one read of the SFU's /metrics: the forwarding-latency
+// histogram and the dropped-packets counter.
+type metricsScrape struct {
+	latency histSnapshot
+	dropped float64
+}
+
+// scrapeSFU reads the SFU's metrics from a Prometheus text endpoint.
+func scrapeSFU(ctx context.Context, url string) (metricsScrape, error) {
+	var m metricsScrape
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return h, err
+		return m, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return h, fmt.Errorf("scrape %s: %w", url, err)
+		return m, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return h, fmt.Errorf("scrape %s: status %d", url, resp.StatusCode)
+		return m, fmt.Errorf("scrape %s: status %d", url, resp.StatusCode)
 	}
-	return parseHistogram(io.LimitReader(resp.Body, maxMetricsBytes), name)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetricsBytes))
+	if err != nil {
+		return m, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	if m.latency, err = parseHistogram(bytes.NewReader(body), "stagecast_sfu_forward_latency_seconds"); err != nil {
+		return m, err
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "stagecast_sfu_dropped_packets_total "); ok {
+			if m.dropped, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+				return m, fmt.Errorf("bad dropped counter %q", line)
+			}
+		}
+	}
+	return m, nil
 }
 
 // parseHistogram extracts name's _bucket lines (no other labels than le).

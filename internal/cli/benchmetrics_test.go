@@ -34,7 +34,7 @@ func TestHistogramQuantile(t *testing.T) {
 		t.Fatalf("p99 %v, want 2ms", got)
 	}
 	// p75: rank 75 in (1, 2] ms, 25 of its 48: 1 ms + 25/48 ms.
-	want := time.Millisecond + time.Duration(25 * int64(time.Millisecond) / 48)
+	want := time.Millisecond + time.Duration(25*int64(time.Millisecond)/48)
 	if got := quantile(before, after, 0.75); got < want-time.Microsecond || got > want+time.Microsecond {
 		t.Fatalf("p75 %v, want %v", got, want)
 	}

@@ -56,9 +56,9 @@ Flags:
 type StageBenchResult struct {
 	loadgen.Result
 	// The SFU's forwarding latency (publisher read loop to subscriber UDP
-	// send): in-process from the 10 µs histogram, against a separate
-	// server interpolated from its /metrics histogram. Queue drops are
-	// in-process only.
+	// send) and its dropped packets: in-process from the 10 µs histogram,
+	// against a separate server from its /metrics (latency interpolated in
+	// the histogram's buckets; 20 ms means "20 ms or more").
 	ServerP50Ms     float64 `json:"serverP50Ms,omitempty"`
 	ServerP99Ms     float64 `json:"serverP99Ms,omitempty"`
 	ServerDropped   uint64  `json:"serverDroppedPackets"`
@@ -195,14 +195,13 @@ func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPI
 	// The SFU's forwarding latency over the measured window: read in
 	// process, or scraped from a separate server's /metrics before and
 	// after.
-	const latencyMetric = "stagecast_sfu_forward_latency_seconds"
-	var before histSnapshot
+	var before metricsScrape
 	var scrapeErr error
 	if srv != nil {
 		o.Progress = wrapProgress(o.Progress, func() { srv.ResetForwardLatency() })
 	} else {
 		o.Progress = wrapProgress(o.Progress, func() {
-			before, scrapeErr = scrapeHistogram(ctx, o.Base+"/metrics", latencyMetric)
+			before, scrapeErr = scrapeSFU(ctx, o.Base+"/metrics")
 		})
 	}
 	drop0 := uint64(0)
@@ -219,10 +218,11 @@ func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPI
 		res.ServerP50Ms, res.ServerP99Ms = float64(l.P50)/1e6, float64(l.P99)/1e6
 		res.ServerDropped = srv.Stats().DroppedPackets - drop0
 	} else if scrapeErr == nil {
-		after, err := scrapeHistogram(ctx, o.Base+"/metrics", latencyMetric)
+		after, err := scrapeSFU(ctx, o.Base+"/metrics")
 		if err == nil {
-			res.ServerP50Ms = float64(quantile(before, after, 0.50)) / 1e6
-			res.ServerP99Ms = float64(quantile(before, after, 0.99)) / 1e6
+			res.ServerP50Ms = float64(quantile(before.latency, after.latency, 0.50)) / 1e6
+			res.ServerP99Ms = float64(quantile(before.latency, after.latency, 0.99)) / 1e6
+			res.ServerDropped = uint64(after.dropped - before.dropped)
 		} else if o.Progress != nil {
 			o.Progress("SFU latency not available: %v", err)
 		}

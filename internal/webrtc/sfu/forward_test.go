@@ -263,3 +263,40 @@ func TestFanoutDropsPacketsTooLateToSend(t *testing.T) {
 		t.Fatalf("sent %v, dropped %d (subscriber %d): want [2] sent and the stale packet dropped", rw.seqs, srv.dropped.Load(), sub.dropped.Load())
 	}
 }
+
+func TestLatencyHistogramBuckets(t *testing.T) {
+	srv := &Server{}
+	for _, d := range []time.Duration{-time.Microsecond, 95 * time.Microsecond, 150 * time.Microsecond,
+		1900 * time.Microsecond, 25 * time.Millisecond, 60 * time.Millisecond, 2 * time.Second} {
+		srv.lat.add(d)
+	}
+	b, sum := srv.ForwardLatencyHistogram()
+	le := func(bound time.Duration) uint64 {
+		for i, x := range LatencyBounds {
+			if x == bound {
+				return b[i]
+			}
+		}
+		t.Fatalf("no bound %v", bound)
+		return 0
+	}
+	if le(100*time.Microsecond) != 2 || le(200*time.Microsecond) != 3 || le(2*time.Millisecond) != 4 ||
+		le(20*time.Millisecond) != 4 || le(30*time.Millisecond) != 5 || le(100*time.Millisecond) != 6 ||
+		le(500*time.Millisecond) != 6 || b[len(b)-1] != 7 {
+		t.Fatalf("cumulative buckets %v", b)
+	}
+	if sum < 2*time.Second {
+		t.Fatalf("sum %v", sum)
+	}
+	l := srv.ForwardLatency()
+	if l.Count != 7 || l.P50 != 1910*time.Microsecond || l.Max != time.Hour { // the 4th of 7, in [1.90, 1.91) ms
+		t.Fatalf("summary %+v", l)
+	}
+	srv.ResetForwardLatency()
+	if l := srv.ForwardLatency(); l.Count != 0 {
+		t.Fatalf("after reset %+v", l)
+	}
+	if b2, _ := srv.ForwardLatencyHistogram(); b2[len(b2)-1] != 7 {
+		t.Fatal("reset touched the exported counts")
+	}
+}

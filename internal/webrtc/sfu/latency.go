@@ -6,11 +6,31 @@ import (
 	"time"
 )
 
-// Latency histogram: 10 µs buckets up to 20 ms, then one overflow bucket.
+// Latency histogram: 10 µs buckets up to 20 ms, then coarse buckets for
+// an overloaded server (up to latCoarse's bounds), then one overflow
+// bucket.
 const (
 	latBucket  = 10 * time.Microsecond
-	latBuckets = 2000
+	latFine    = 2000
+	latBuckets = latFine + len(latCoarseBounds) // the overflow bucket's index
 )
+
+// latCoarseBounds are the upper bounds of the buckets after the fine ones.
+var latCoarseBounds = [...]time.Duration{
+	30 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	250 * time.Millisecond, 500 * time.Millisecond,
+}
+
+// latUpper is bucket i's upper bound (the overflow bucket: one hour).
+func latUpper(i int) time.Duration {
+	switch {
+	case i < latFine:
+		return time.Duration(i+1) * latBucket
+	case i < latBuckets:
+		return latCoarseBounds[i-latFine]
+	}
+	return time.Hour
+}
 
 // latencyHist counts packets by in-server latency: from the publisher
 // read loop having the packet (after SRTP decrypt) to the subscriber's
@@ -27,12 +47,12 @@ type latencyHist struct {
 }
 
 func (h *latencyHist) add(d time.Duration) {
-	i := int(d / latBucket)
-	if i < 0 {
-		i = 0
-	}
-	if i > latBuckets {
-		i = latBuckets
+	i := int(max(d, 0) / latBucket)
+	if i >= latFine {
+		i = latFine
+		for i < latBuckets && d >= latCoarseBounds[i-latFine] {
+			i++
+		}
 	}
 	h.b[i].Add(1)
 	h.sum.Add(uint64(max(d, 0)))
@@ -64,15 +84,15 @@ func (h *latencyHist) summary() Latency {
 		for i, c := range counts {
 			acc += c
 			if acc > want {
-				return time.Duration(i+1) * latBucket
+				return latUpper(i)
 			}
 		}
-		return latBuckets * latBucket
+		return latUpper(latBuckets)
 	}
 	out.P50, out.P99 = q(0.50), q(0.99)
 	for i := latBuckets; i >= 0; i-- {
 		if counts[i] > 0 {
-			out.Max = time.Duration(i+1) * latBucket
+			out.Max = latUpper(i)
 			break
 		}
 	}
@@ -103,6 +123,8 @@ var LatencyBounds = []time.Duration{
 	1250 * time.Microsecond, 1500 * time.Microsecond, 1750 * time.Microsecond, 2 * time.Millisecond,
 	2500 * time.Microsecond, 3 * time.Millisecond, 4 * time.Millisecond, 5 * time.Millisecond,
 	7500 * time.Microsecond, 10 * time.Millisecond, 15 * time.Millisecond, 20 * time.Millisecond,
+	30 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
+	500 * time.Millisecond,
 }
 
 // ForwardLatencyHistogram returns cumulative packet counts of in-server
@@ -115,9 +137,9 @@ func (s *Server) ForwardLatencyHistogram() (buckets []uint64, sum time.Duration)
 	var acc uint64
 	bound := 0
 	for i := range s.lat.b {
-		// Bucket i holds [i, i+1) x latBucket; it falls under the first
-		// bound at or above its upper edge.
-		upper := time.Duration(i+1) * latBucket
+		// Bucket i falls under the first bound at or above its upper
+		// edge (every bound is a fine or coarse bucket edge).
+		upper := latUpper(i)
 		for bound < len(LatencyBounds) && upper > LatencyBounds[bound] {
 			out[bound] = acc
 			bound++

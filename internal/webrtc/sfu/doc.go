@@ -27,14 +27,19 @@
 // only (NAT1To1IPs replace the address). Publishers may send Opus, VP8 and
 // H.264 (constrained baseline, main; packetization mode 1), with simulcast
 // (rid). RTP is forwarded without decoding: each publisher layer has one
-// read loop that offers every packet to each subscriber's bounded queue
-// (512 packets; a full queue drops and counts, the publisher never waits),
-// and one writer goroutine per subscriber session sends them. Towards a
+// read loop that rewrites every packet's header for each subscriber and
+// hands the copies, one batch per writer, to a pool of writer goroutines
+// (one per core, shared by all publishers; fanout.go). Each subscriber
+// track is pinned to one writer, which keeps its packets in order; a
+// writer's queue is bounded (a full queue drops and counts, the publisher
+// never waits) and packets older than 250 ms are dropped rather than sent
+// late. Towards a
 // subscriber, SSRC, payload type and the audio-level extension id are
 // rewritten; with simulcast, a send-side bandwidth estimator (GCC over
 // TWCC feedback) picks the layer, switched at key frames with sequence
 // numbers and timestamps kept continuous. NACKs from subscribers are
-// answered from a per-subscriber retransmission buffer; losses from
+// answered from a per-subscriber retransmission buffer (512 packets; RTX
+// when the subscriber negotiated it); losses from
 // publishers are NACKed (RTX understood); PLI/FIR from subscribers are
 // relayed to the publisher, rate-limited to one per 300 ms per layer.
 // Sender/receiver reports and TWCC run on both sides.

@@ -200,3 +200,29 @@ func TestFirefox(t *testing.T) {
 		t.Errorf("eval after close: %v", err)
 	}
 }
+
+// FuzzDecodeRemoteValue: whatever a browser (or a broken one) sends as a
+// serialized remote value, decoding returns a value or an error, never
+// panics, and stays within maxRemoteDepth.
+func FuzzDecodeRemoteValue(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"number","value":42}`,
+		`{"type":"string","value":"x"}`,
+		`{"type":"array","value":[{"type":"boolean","value":true},{"type":"null"}]}`,
+		`{"type":"object","value":[["k",{"type":"number","value":"NaN"}]]}`,
+		`{"type":"map","value":[[{"type":"string","value":"a"},{"type":"undefined"}]]}`,
+		`{"type":"array","value":[{"type":"array","value":[{"type":"array","value":[]}]}]}`,
+		`{"type":"bigint","value":"12345678901234567890"}`,
+		`{"type":"object"}`,
+		`[]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) > 1<<16 {
+			return
+		}
+		var out any
+		_ = DecodeRemoteValue(raw, &out)
+	})
+}

@@ -160,9 +160,13 @@ func newEngine(cfg Config, log *slog.Logger) (*engine, error) {
 				}
 				ccf.OnNewPeerConnection(func(_ string, est cc.BandwidthEstimator) { e.pending = est })
 				reg.Add(ccf)
-			}
-			if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
-				return nil, err
+				// TWCC sequence numbers feed the estimator. Subscribers
+				// of single-layer publishers have no layer to choose, so
+				// they get none: no extension to write per packet and no
+				// feedback to read.
+				if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil

@@ -74,6 +74,7 @@ func printBanner(w io.Writer, a *app.App) {
 	fmt.Fprintf(w, "  Media HTTP:        %s\n", a.MediaEndpoint())
 	fmt.Fprintf(w, "  Ingest:            %s<streamKey>  %s<streamKey>  srt://%s?streamid=<streamKey>&passphrase=<srt passphrase>\n", a.Identity.RTMPURL(), a.Identity.RTMPSURL(), a.Identity.SRTEndpoint())
 	fmt.Fprintf(w, "  Pages:             %s/playback (player)  %s/stage (stage app)  %s/broadcast\n", a.MediaEndpoint(), a.MediaEndpoint(), a.MediaEndpoint())
+	fmt.Fprintf(w, "  Metrics:           %s/metrics (Prometheus text)\n", a.MediaEndpoint())
 	fmt.Fprintf(w, "  Data directory:    %s\n", abs)
 	fmt.Fprintf(w, "  Access key id:     %s\n", a.Credentials.ID)
 	if a.NewKey {

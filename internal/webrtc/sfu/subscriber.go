@@ -354,8 +354,8 @@ func (d *downTrack) retarget(bitrate int) {
 	}
 }
 
-// SubscriberDrops returns how many packets a subscribe session dropped to
-// a full queue.
+// SubscriberDrops returns how many packets a subscribe session dropped: to
+// a full writer queue, or too late to send.
 func (ss *Session) SubscriberDrops() uint64 {
 	if ss.sub == nil {
 		return 0

@@ -171,7 +171,8 @@ type RoomEvent struct {
 type Stats struct {
 	Rooms, Publishers, Subscribers int
 	// ForwardedPackets and DroppedPackets count RTP packets queued to, and
-	// dropped before, subscriber connections (a full queue drops).
+	// dropped before, subscriber connections (a full writer queue drops,
+	// and so does a writer more than 250 ms behind).
 	ForwardedPackets, DroppedPackets uint64
 	ForwardedBytes                   uint64
 }

@@ -72,6 +72,7 @@ type App struct {
 	rtmpLn, rtmpsLn net.Listener // bound in New so port 0 resolves before ARNs and endpoints are made
 	srtAddr         string       // host:port with a resolved port
 	apiSrv          *http.Server
+	api             *api.Handler // the IVS APIs (request counts for /metrics)
 	httpSrv         *http.Server
 	// mux is the media listener's router; subsystems mount their routes on
 	// it in their wire functions.
@@ -185,8 +186,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 
 	verifier := sigv4.NewVerifier(a.Keys, sigv4.Options{})
+	a.api = api.New(a.Channels, a.Stages, api.SigV4(verifier), obs.Component(log, "api"))
 	a.apiSrv = &http.Server{
-		Handler:           a.withRulesAPI(api.New(a.Channels, a.Stages, api.SigV4(verifier), obs.Component(log, "api"))),
+		Handler:           a.withRulesAPI(a.api),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

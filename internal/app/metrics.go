@@ -7,24 +7,44 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stagecast/stagecast/internal/control/api"
 	"github.com/stagecast/stagecast/internal/webrtc/sfu"
 )
 
-// metricsRoute mounts GET /metrics on the media listener: the SFU's
-// counters and its forwarding-latency histogram in the Prometheus text
-// format (version 0.0.4), for a scraper and for `stagecast bench stage`
-// against a separate server. Counts only; nothing in it is secret.
+// metricsRoute mounts GET /metrics on the media listener, in the Prometheus
+// text format (version 0.0.4): control API requests by operation and
+// status, live channels, and the SFU's counters and forwarding-latency
+// histogram (which `stagecast bench stage` reads from a separate server).
+// Counts only; nothing in it is secret.
 func (a *App) metricsRoute() {
 	a.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		bw := bufio.NewWriter(w)
+		if a.api != nil {
+			writeAPIMetrics(bw, a.api.Requests())
+		}
+		if a.Live != nil {
+			fmt.Fprintf(bw, "# HELP stagecast_live_channels Channels with a publisher attached.\n# TYPE stagecast_live_channels gauge\nstagecast_live_channels %d\n", a.Live.LiveCount())
+		}
 		if a.SFU != nil {
 			hist, sum := a.SFU.ForwardLatencyHistogram()
 			writeSFUMetrics(bw, a.SFU.Stats(), hist, sum)
 		}
 		_ = bw.Flush()
 	})
+}
+
+func writeAPIMetrics(w *bufio.Writer, counts []api.RequestCount) {
+	const name = "stagecast_api_requests_total"
+	fmt.Fprintf(w, "# HELP %s Control API requests answered, by operation and HTTP status.\n# TYPE %s counter\n", name, name)
+	for _, c := range counts {
+		op := c.Operation
+		if op == "" {
+			op = "unknown"
+		}
+		fmt.Fprintf(w, "%s{operation=%q,code=\"%d\"} %d\n", name, op, c.Status, c.Count)
+	}
 }
 
 func writeSFUMetrics(w *bufio.Writer, st sfu.Stats, hist []uint64, sum time.Duration) {

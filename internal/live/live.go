@@ -330,6 +330,19 @@ func (m *Manager) IsLive(channelARN string) bool {
 	return s != nil && s.pub != nil
 }
 
+// LiveCount returns how many channels have a publisher attached.
+func (m *Manager) LiveCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.sessions {
+		if s.pub != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Session returns the channel's current session (live or waiting for its
 // publisher to reconnect).
 func (m *Manager) Session(channelARN string) (*Session, bool) {

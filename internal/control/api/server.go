@@ -38,7 +38,8 @@ type Handler struct {
 	log    *slog.Logger
 	routes map[string]route // "POST /CreateChannel" -> route
 	// tags holds the tagging routes per service: "ivs GET", "rt DELETE"...
-	tags map[string]route
+	tags   map[string]route
+	counts requestCounts // answered requests, for /metrics
 }
 
 type route struct {
@@ -199,6 +200,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, reqID, op s
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("x-amzn-ErrorType", e.Code)
 	w.WriteHeader(e.Status)
+	h.counts.add(op, e.Status)
 	b, _ := json.Marshal(errorBody{Type: e.Code, ExceptionMessage: e.Message, Message: e.Message})
 	_, _ = w.Write(b)
 	level := slog.LevelDebug
@@ -218,6 +220,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, reqID, op s
 }
 
 func (h *Handler) logDone(r *http.Request, reqID, op string, status int, start time.Time) {
+	h.counts.add(op, status)
 	if !h.log.Enabled(r.Context(), slog.LevelDebug) {
 		return
 	}

@@ -45,3 +45,27 @@ func TestHistogramQuantile(t *testing.T) {
 		t.Fatal("missing histogram accepted")
 	}
 }
+
+// FuzzParseHistogram: any /metrics text parses to a histogram or an error,
+// and quantile never panics on what parses.
+func FuzzParseHistogram(f *testing.F) {
+	const name = "stagecast_sfu_forward_latency_seconds"
+	f.Add(name + "_bucket{le=\"0.001\"} 3\n" + name + "_bucket{le=\"+Inf\"} 4\n")
+	f.Add(name + "_bucket{le=\"x\"} 3\n")
+	f.Add(name + "_bucket{le=\"+Inf\"} NaN\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, text string) {
+		if len(text) > maxMetricsBytes {
+			return
+		}
+		h, err := parseHistogram(strings.NewReader(text), name)
+		if err != nil {
+			return
+		}
+		if len(h.bounds) != len(h.counts) || len(h.bounds) == 0 {
+			t.Fatalf("bounds %v counts %v", h.bounds, h.counts)
+		}
+		_ = quantile(histSnapshot{}, h, 0.99)
+		_ = quantile(h, h, 0.5)
+	})
+}

@@ -53,3 +53,14 @@ func TestBenchTokensClients(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReadTokenResponse: whatever the server sends, the bench client's
+// response reader returns nil or an error, never panics.
+func FuzzReadTokenResponse(f *testing.F) {
+	f.Add("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+	f.Add("HTTP/1.1 500 Internal\r\ncontent-length: 99999999999\r\n\r\n")
+	f.Add("HTTP/1.1 200\r\n\r\n")
+	f.Fuzz(func(t *testing.T, resp string) {
+		_ = readTokenResponse(bufio.NewReader(strings.NewReader(resp)))
+	})
+}

@@ -59,7 +59,7 @@ func writeSFUMetrics(w *bufio.Writer, st sfu.Stats, hist []uint64, sum time.Dura
 	gauge("stagecast_sfu_subscribers", "Subscribing WHIP sessions.", st.Subscribers)
 	counter("stagecast_sfu_forwarded_packets_total", "RTP packets handed to subscriber connections.", st.ForwardedPackets)
 	counter("stagecast_sfu_forwarded_bytes_total", "RTP payload bytes handed to subscriber connections.", st.ForwardedBytes)
-	counter("stagecast_sfu_dropped_packets_total", "RTP packets dropped because a send queue was full.", st.DroppedPackets)
+	counter("stagecast_sfu_dropped_packets_total", "RTP packets dropped: a writer queue was full, or the packet was more than 250 ms late.", st.DroppedPackets)
 
 	const name = "stagecast_sfu_forward_latency_seconds"
 	fmt.Fprintf(w, "# HELP %s In-server forwarding latency: publisher packet read to subscriber UDP send (after SRTP).\n# TYPE %s histogram\n", name, name)

@@ -58,7 +58,7 @@ type StageBenchResult struct {
 	// The SFU's forwarding latency (publisher read loop to subscriber UDP
 	// send) and its dropped packets: in-process from the 10 µs histogram,
 	// against a separate server from its /metrics (latency interpolated in
-	// the histogram's buckets; 20 ms means "20 ms or more").
+	// the histogram's buckets; 500 ms means "500 ms or more").
 	ServerP50Ms     float64 `json:"serverP50Ms,omitempty"`
 	ServerP99Ms     float64 `json:"serverP99Ms,omitempty"`
 	ServerDropped   uint64  `json:"serverDroppedPackets"`

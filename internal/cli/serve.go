@@ -33,7 +33,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if path := os.Getenv("STAGECAST_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err == nil {
-			err = pprof.StartCPUProfile(f)
+			if err = pprof.StartCPUProfile(f); err != nil {
+				_ = f.Close()
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "stagecast serve: cpu profile: %v\n", err)

@@ -73,11 +73,7 @@ func (f *fanout) run(ctx context.Context, i int) {
 		case b := <-q:
 			if len(b.pkts) > 0 && time.Since(b.pkts[0].at) > maxForwardDelay {
 				// One publisher packet: every copy in the batch is as old.
-				for j := range b.pkts {
-					b.pkts[j].d.sub.dropped.Add(1)
-				}
-				f.dropped.Add(uint64(len(b.pkts)))
-				f.put(b)
+				f.drop(b)
 				continue
 			}
 			for j := range b.pkts {
@@ -92,6 +88,16 @@ func (f *fanout) run(ctx context.Context, i int) {
 			f.put(b)
 		}
 	}
+}
+
+// drop counts every copy in b against its subscriber and the server, and
+// recycles b.
+func (f *fanout) drop(b *fanBatch) {
+	for i := range b.pkts {
+		b.pkts[i].d.sub.dropped.Add(1)
+	}
+	f.dropped.Add(uint64(len(b.pkts)))
+	f.put(b)
 }
 
 func (f *fanout) put(b *fanBatch) {
@@ -139,11 +145,7 @@ func (r *round) flush(srv *Server) {
 			srv.forwarded.Add(n)
 			srv.fwdBytes.Add(bytes)
 		default:
-			for i := range b.pkts {
-				b.pkts[i].d.sub.dropped.Add(1)
-			}
-			srv.dropped.Add(n)
-			r.f.put(b)
+			r.f.drop(b)
 		}
 	}
 }

@@ -185,7 +185,10 @@ func TestCompositeRecordingWriteNeverBlocksOnStalledStorage(t *testing.T) {
 		}
 		return nil
 	}}
-	m := NewManager(Config{Store: st, QueueSegments: 1}, nil, nil)
+	// The unit queue holds the whole input, so every drop below is a
+	// segment the hung storage could not take: a unit dropped at the hub
+	// would make a segment resume mid-stream and the checks ambiguous.
+	m := NewManager(Config{Store: st, QueueSegments: 1, ReaderQueue: 2 * len(units)}, nil, nil)
 	defer m.Close()
 	in := compositeInfo(tracks)
 	in.SegmentDuration = time.Second
@@ -194,12 +197,18 @@ func TestCompositeRecordingWriteNeverBlocksOnStalledStorage(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeAll(tracks, c, units, 0) // storage hangs: must return anyway
+	// 8 one-second segments meet a hung upload and a queue of 1: at most two
+	// are held, the rest must be dropped. Wait for the segmenter to get
+	// through the input (the last segment is flushed only by Close).
 	deadline := time.Now().Add(20 * time.Second)
-	for c.Dropped() == 0 && time.Now().Before(deadline) {
+	for c.rec.dropped.Load() < 5 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if c.Dropped() == 0 {
-		t.Fatal("nothing dropped although storage hung with a queue of 1")
+	if n := c.rec.dropped.Load(); n < 5 {
+		t.Fatalf("%d segments dropped although storage hung with a queue of 1, want at least 5", n)
+	}
+	if n := c.Dropped() - c.rec.dropped.Load(); n != 0 {
+		t.Errorf("%d units dropped at the hub with a queue larger than the input", n)
 	}
 	close(release)
 	c.Close(nil)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/stagecast/stagecast/internal/app"
 	"github.com/stagecast/stagecast/internal/auth"
+	"github.com/stagecast/stagecast/internal/cli/awscmd"
 	"github.com/stagecast/stagecast/internal/config"
 )
 
@@ -46,6 +47,12 @@ Flags:
                     SigV4 signer (the leanest client: measures the server);
                     raw: net/http + the SDK's SigV4 signer;
                     sdk: the official aws-sdk-go-v2 ivsrealtime client (default tcp)
+  --data-dir DIR    load the running server whose CLI profile is in DIR
+                    instead of a throw-away in-process one
+  --server-pid PID  that server's process id: its CPU time is then measured,
+                    which tells the server's cost per token apart from the
+                    load generator's on the same cores
+  --cpuprofile F    write a CPU profile of this process to F
   --json            print the result as JSON
 `
 
@@ -63,6 +70,25 @@ type TokenBenchResult struct {
 	P50Ms           float64 `json:"p50Ms"`
 	P99Ms           float64 `json:"p99Ms"`
 	CeilingPercent  float64 `json:"ceilingPercent"`
+	// With a separate server process (--server-pid): its CPU time per
+	// token during the API slices, and the raw signature's cost per core
+	// as a share of it: the throughput that server would reach, as a
+	// share of the ceiling, with the cores to itself.
+	ServerCPUUsPerToken float64 `json:"serverCpuUsPerToken,omitempty"`
+	ServerCeilingPct    float64 `json:"serverCeilingPercent,omitempty"`
+}
+
+// TokenBenchOptions says what `stagecast bench tokens` runs.
+type TokenBenchOptions struct {
+	Duration    time.Duration // per measurement, alternated in benchSlice slices
+	Concurrency int
+	Client      string // tcp, raw or sdk
+	CPUProfile  string // file for a CPU profile of this process, or ""
+	// DataDir, when set, names the data directory of a running server
+	// (its CLI profile) to load instead of an in-process node; ServerPID
+	// is that server's process id, for its CPU time (0: not measured).
+	DataDir   string
+	ServerPID int
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -89,6 +115,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	client := fs.String("client", "tcp", "tcp, raw or sdk")
 	asJSON := fs.Bool("json", false, "JSON output")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	dataDir := fs.String("data-dir", "", "data directory of a running server to load")
+	pid := fs.Int("server-pid", 0, "that server's process id, for its CPU time")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -96,7 +124,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stagecast bench: --client must be tcp, raw or sdk, not %q\n", *client)
 		return 2
 	}
-	res, err := BenchTokens(ctx, *dur, *conc, *client, *cpuProfile, stderr)
+	if *pid != 0 && *dataDir == "" {
+		fmt.Fprintln(stderr, "stagecast bench: --server-pid needs --data-dir (the server's data directory)")
+		return 2
+	}
+	if *conc < 1 || *dur < benchSlice {
+		fmt.Fprintf(stderr, "stagecast bench: --concurrency must be at least 1 and --duration at least %s\n", benchSlice)
+		return 2
+	}
+	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: *dur, Concurrency: *conc, Client: *client,
+		CPUProfile: *cpuProfile, DataDir: *dataDir, ServerPID: *pid}, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "stagecast bench: %v\n", err)
 		return 1
@@ -110,42 +147,68 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "raw ES384 signing:          %8.0f signatures/s (%.3f ms per signature per core)\n", res.RawSignPerSec, res.RawSignMs)
 	fmt.Fprintf(stdout, "CreateParticipantToken:     %8.0f tokens/s  p50 %.2f ms  p99 %.2f ms  (%d requests, %d errors)\n", res.TokensPerSec, res.P50Ms, res.P99Ms, res.Requests, res.Errors)
 	fmt.Fprintf(stdout, "share of the signing ceiling: %.1f%%\n", res.CeilingPercent)
+	if res.ServerCPUUsPerToken > 0 {
+		fmt.Fprintf(stdout, "server CPU per token:       %8.1f us (the signature alone: %.1f us); with the cores to itself: %.1f%% of the ceiling\n",
+			res.ServerCPUUsPerToken, res.RawSignMs*1000, res.ServerCeilingPct)
+	}
 	return 0
 }
 
 // BenchTokens runs the token benchmark; progress goes to progress.
-// A non-empty cpuProfile names a file that receives a pprof CPU profile of
-// the whole run (client and server share the process).
-func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuProfile string, progress io.Writer) (TokenBenchResult, error) {
+// With o.CPUProfile, a pprof CPU profile of this process (client, and the
+// server unless o.DataDir names a separate one) is written there.
+func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (TokenBenchResult, error) {
+	dur, conc, client := o.Duration, o.Concurrency, o.Client
 	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds()}
 
-	a, stop, err := startBenchNode(ctx, "")
-	if err != nil {
-		return res, err
+	var endpoint, region string
+	var creds aws.Credentials
+	if o.DataDir == "" {
+		a, stop, err := startBenchNode(ctx, "")
+		if err != nil {
+			return res, err
+		}
+		defer stop()
+		endpoint, region = a.APIEndpoint(), a.Config().Region
+		creds = aws.Credentials{AccessKeyID: a.Credentials.ID, SecretAccessKey: a.Credentials.Secret}
+	} else {
+		p, err := awscmd.ReadProfile(awscmd.ProfilePath(o.DataDir))
+		if err != nil {
+			return res, fmt.Errorf("read the server's profile: %w", err)
+		}
+		endpoint, region = p.EndpointURL, p.Region
+		creds = aws.Credentials{AccessKeyID: p.AccessKeyID, SecretAccessKey: p.SecretAccessKey}
 	}
-	defer stop()
-	cfg := a.Config()
+	serverCPU := func() (time.Duration, error) { return 0, nil }
+	if o.ServerPID > 0 {
+		if _, err := procCPU(o.ServerPID); err != nil {
+			return res, err
+		}
+		serverCPU = func() (time.Duration, error) { return procCPU(o.ServerPID) }
+	}
 
-	creds := aws.Credentials{AccessKeyID: a.Credentials.ID, SecretAccessKey: a.Credentials.Secret}
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
 	sdk := ivsrealtime.NewFromConfig(aws.Config{
-		Region: cfg.Region, HTTPClient: httpClient,
+		Region: region, HTTPClient: httpClient,
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
-	}, func(o *ivsrealtime.Options) { o.BaseEndpoint = aws.String(a.APIEndpoint()) })
+	}, func(op *ivsrealtime.Options) { op.BaseEndpoint = aws.String(endpoint) })
 	st, err := sdk.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("bench")})
 	if err != nil {
 		return res, fmt.Errorf("create stage: %w", err)
 	}
+	defer func() {
+		_, _ = sdk.DeleteStage(context.WithoutCancel(ctx), &ivsrealtime.DeleteStageInput{Arn: st.Stage.Arn})
+	}()
 	call := func(ctx context.Context) error {
 		_, err := sdk.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Stage.Arn, UserId: aws.String("bench")})
 		return err
 	}
 	switch client {
 	case "raw":
-		call = rawTokenCall(a.APIEndpoint(), cfg.Region, creds, *st.Stage.Arn, httpClient)
+		call = rawTokenCall(endpoint, region, creds, *st.Stage.Arn, httpClient)
 	case "tcp":
 		body, _ := json.Marshal(map[string]any{"stageArn": *st.Stage.Arn, "userId": "bench"})
-		tc, err := newTCPTokenClient(a.APIEndpoint(), cfg.Region, creds, body, conc)
+		tc, err := newTCPTokenClient(endpoint, region, creds, body, conc)
 		if err != nil {
 			return res, err
 		}
@@ -156,8 +219,8 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuPr
 		return res, fmt.Errorf("warm-up call: %w", err)
 	}
 
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
 		if err != nil {
 			return res, fmt.Errorf("cpu profile: %w", err)
 		}
@@ -180,6 +243,7 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuPr
 	var (
 		signs            int64
 		signTime, apTime time.Duration
+		srvCPU           time.Duration
 		all              []time.Duration
 		errs             int64
 	)
@@ -190,7 +254,16 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuPr
 		n, el := rawSignSlice(ctx, key, benchSlice, res.Cores)
 		signs += n
 		signTime += el
+		cpu0, err := serverCPU()
+		if err != nil {
+			return res, err
+		}
 		lat, e, el := apiSlice(ctx, call, benchSlice, conc)
+		cpu1, err := serverCPU()
+		if err != nil {
+			return res, err
+		}
+		srvCPU += cpu1 - cpu0
 		all = append(all, lat...)
 		errs += e
 		apTime += el
@@ -209,6 +282,10 @@ func BenchTokens(ctx context.Context, dur time.Duration, conc int, client, cpuPr
 	res.P50Ms = ms(all[len(all)/2])
 	res.P99Ms = ms(all[len(all)*99/100])
 	res.CeilingPercent = 100 * res.TokensPerSec / res.RawSignPerSec
+	if o.ServerPID > 0 && srvCPU > 0 {
+		res.ServerCPUUsPerToken = float64(srvCPU.Microseconds()) / float64(len(all)+int(errs))
+		res.ServerCeilingPct = 100 * res.RawSignMs * 1000 / res.ServerCPUUsPerToken
+	}
 	return res, nil
 }
 

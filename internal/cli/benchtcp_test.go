@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestBenchTokensClients(t *testing.T) {
 		t.Run(client, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			res, err := BenchTokens(ctx, time.Second, 2, client, "", io.Discard)
+			res, err := BenchTokens(ctx, TokenBenchOptions{Duration: time.Second, Concurrency: 2, Client: client}, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,6 +52,54 @@ func TestBenchTokensClients(t *testing.T) {
 				t.Fatalf("result %+v: want requests, no errors, both rates", res)
 			}
 		})
+	}
+}
+
+// TestBenchTokensSeparateServer loads a server through its data directory
+// (the profile `serve` writes) and measures that server's CPU per token.
+// The "separate" server runs in this process here, so its CPU includes the
+// client's: the test checks the plumbing, not the figure.
+func TestBenchTokensSeparateServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	_, stop, err := startBenchNode(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: time.Second, Concurrency: 2, Client: "tcp",
+		DataDir: dir, ServerPID: os.Getpid()}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || res.Errors != 0 {
+		t.Fatalf("result %+v: want requests and no errors", res)
+	}
+	// At least the signature's cost per token, which is what the ceiling
+	// rate measures per core.
+	if res.ServerCPUUsPerToken < res.RawSignMs*1000/2 || res.ServerCeilingPct <= 0 || res.ServerCeilingPct > 200 {
+		t.Fatalf("server CPU %.1f us per token, %.1f %% of the ceiling (signature %.1f us): implausible",
+			res.ServerCPUUsPerToken, res.ServerCeilingPct, res.RawSignMs*1000)
+	}
+
+	if _, err := BenchTokens(ctx, TokenBenchOptions{Duration: time.Second, Concurrency: 1, Client: "tcp",
+		DataDir: t.TempDir()}, io.Discard); err == nil || !strings.Contains(err.Error(), "profile") {
+		t.Fatalf("a data directory without a server: %v, want an error about its profile", err)
+	}
+}
+
+func TestBenchTokensFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"tokens", "--server-pid", "1"},
+		{"tokens", "--concurrency", "0"},
+		{"tokens", "--duration", "10ms"},
+		{"tokens", "--client", "curl"},
+	} {
+		var out, errb strings.Builder
+		if code := bench(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a reason", args, code, errb.String())
+		}
 	}
 }
 

@@ -24,12 +24,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 
 	"github.com/stagecast/stagecast/internal/app"
 	"github.com/stagecast/stagecast/internal/auth"
-	"github.com/stagecast/stagecast/internal/cli/awscmd"
 	"github.com/stagecast/stagecast/internal/config"
 )
 
@@ -161,23 +159,19 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	dur, conc, client := o.Duration, o.Concurrency, o.Client
 	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds()}
 
-	var endpoint, region string
-	var creds aws.Credentials
+	var tgt benchTarget
 	if o.DataDir == "" {
 		a, stop, err := startBenchNode(ctx, "")
 		if err != nil {
 			return res, err
 		}
 		defer stop()
-		endpoint, region = a.APIEndpoint(), a.Config().Region
-		creds = aws.Credentials{AccessKeyID: a.Credentials.ID, SecretAccessKey: a.Credentials.Secret}
+		tgt = nodeTarget(a)
 	} else {
-		p, err := awscmd.ReadProfile(awscmd.ProfilePath(o.DataDir))
-		if err != nil {
-			return res, fmt.Errorf("read the server's profile: %w", err)
+		var err error
+		if tgt, err = profileTarget(o.DataDir); err != nil {
+			return res, err
 		}
-		endpoint, region = p.EndpointURL, p.Region
-		creds = aws.Credentials{AccessKeyID: p.AccessKeyID, SecretAccessKey: p.SecretAccessKey}
 	}
 	serverCPU := func() (time.Duration, error) { return 0, nil }
 	if o.ServerPID > 0 {
@@ -188,10 +182,7 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	}
 
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
-	sdk := ivsrealtime.NewFromConfig(aws.Config{
-		Region: region, HTTPClient: httpClient,
-		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
-	}, func(op *ivsrealtime.Options) { op.BaseEndpoint = aws.String(endpoint) })
+	sdk := tgt.realtime(httpClient)
 	st, err := sdk.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("bench")})
 	if err != nil {
 		return res, fmt.Errorf("create stage: %w", err)
@@ -205,10 +196,10 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	}
 	switch client {
 	case "raw":
-		call = rawTokenCall(endpoint, region, creds, *st.Stage.Arn, httpClient)
+		call = rawTokenCall(tgt.endpoint, tgt.region, tgt.creds, *st.Stage.Arn, httpClient)
 	case "tcp":
 		body, _ := json.Marshal(map[string]any{"stageArn": *st.Stage.Arn, "userId": "bench"})
-		tc, err := newTCPTokenClient(endpoint, region, creds, body, conc)
+		tc, err := newTCPTokenClient(tgt.endpoint, tgt.region, tgt.creds, body, conc)
 		if err != nil {
 			return res, err
 		}

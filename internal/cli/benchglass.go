@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 )
@@ -124,11 +123,7 @@ func BenchGlass(ctx context.Context, dur time.Duration, progress io.Writer) (Gla
 		return res, err
 	}
 	defer stop()
-	cfg := a.Config()
-	client := ivs.NewFromConfig(aws.Config{
-		Region:      cfg.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(a.Credentials.ID, a.Credentials.Secret, ""),
-	}, func(o *ivs.Options) { o.BaseEndpoint = aws.String(a.APIEndpoint()) })
+	client := nodeTarget(a).ivs()
 	ch, err := client.CreateChannel(ctx, &ivs.CreateChannelInput{
 		Name: aws.String("glass"), Type: types.ChannelTypeBasicChannelType, InsecureIngest: true,
 		LatencyMode: types.ChannelLatencyModeLowLatency, ContainerFormat: types.ContainerFormatFragmentedMP4,

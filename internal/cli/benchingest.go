@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivs"
 	"github.com/aws/aws-sdk-go-v2/service/ivs/types"
 
@@ -116,11 +115,7 @@ func BenchIngest(ctx context.Context, pubs int, dur time.Duration, bitrate strin
 		return res, err
 	}
 	defer stop()
-	cfg := a.Config()
-	client := ivs.NewFromConfig(aws.Config{
-		Region:      cfg.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(a.Credentials.ID, a.Credentials.Secret, ""),
-	}, func(o *ivs.Options) { o.BaseEndpoint = aws.String(a.APIEndpoint()) })
+	client := nodeTarget(a).ivs()
 
 	fmt.Fprintf(progress, "starting %d publishers...\n", pubs)
 	pubCtx, stopPubs := context.WithCancel(ctx)

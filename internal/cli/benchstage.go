@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 
-	"github.com/stagecast/stagecast/internal/cli/awscmd"
 	"github.com/stagecast/stagecast/internal/webrtc/loadgen"
 	"github.com/stagecast/stagecast/internal/webrtc/sfu"
 )
@@ -144,7 +142,7 @@ func benchStage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // server (dataDir == "") or the running server whose profile is in dataDir.
 func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPID int) (StageBenchResult, error) {
 	var res StageBenchResult
-	var endpoint, region, keyID, secret string
+	var tgt benchTarget
 	var srv *sfu.Server
 	if dataDir == "" {
 		a, stop, err := startBenchNode(ctx, "")
@@ -152,21 +150,17 @@ func BenchStage(ctx context.Context, o loadgen.Options, dataDir string, serverPI
 			return res, err
 		}
 		defer stop()
-		cfg := a.Config()
-		endpoint, region, keyID, secret, srv = a.APIEndpoint(), cfg.Region, a.Credentials.ID, a.Credentials.Secret, a.SFU
+		tgt, srv = nodeTarget(a), a.SFU
 	} else {
-		p, err := awscmd.ReadProfile(awscmd.ProfilePath(dataDir))
-		if err != nil {
-			return res, fmt.Errorf("read the server's profile: %w", err)
+		var err error
+		if tgt, err = profileTarget(dataDir); err != nil {
+			return res, err
 		}
-		endpoint, region, keyID, secret = p.EndpointURL, p.Region, p.AccessKeyID, p.SecretAccessKey
 		if serverPID > 0 {
 			o.ServerCPU = func() (time.Duration, error) { return procCPU(serverPID) }
 		}
 	}
-	sdk := ivsrealtime.NewFromConfig(aws.Config{Region: region,
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, "")},
-		func(op *ivsrealtime.Options) { op.BaseEndpoint = aws.String(endpoint) })
+	sdk := tgt.realtime(nil)
 	st, err := sdk.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("bench-stage")})
 	if err != nil {
 		return res, fmt.Errorf("create stage: %w", err)

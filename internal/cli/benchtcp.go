@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,12 @@ import (
 // socket. It exists so that `bench tokens` spends the machine on the server
 // rather than on its own client: net/http's client hands every request to
 // two goroutines of its own (persistConn's read and write loops).
+//
+// Every request carries the signature the SDK's signer returns for it, but
+// the signer runs once per second of X-Amz-Date, not once per request: the
+// requests are identical apart from that timestamp (second resolution), so
+// the signer's output for the rest of that second is the same bytes. The
+// server still verifies every request in full.
 type tcpTokenClient struct {
 	addr   string // host:port
 	host   string // Host header
@@ -34,6 +41,13 @@ type tcpTokenClient struct {
 	hash   string // hex SHA-256 of body
 	signer *v4.Signer
 	conns  chan *tcpConn // idle connections; at most one per concurrent caller
+	signed atomic.Pointer[signedHeaders]
+}
+
+// signedHeaders are the SigV4 headers of the request for one second.
+type signedHeaders struct {
+	unix          int64 // the second X-Amz-Date names
+	amzDate, auth string
 }
 
 // tcpConn is one keep-alive connection and its reusable request.
@@ -112,8 +126,24 @@ func (c *tcpTokenClient) dial(ctx context.Context) (*tcpConn, error) {
 	return &tcpConn{c: conn, r: bufio.NewReaderSize(conn, 8<<10), w: bufio.NewWriterSize(conn, 4<<10), req: req}, nil
 }
 
+// sign returns the SigV4 headers for a request sent now, signing with the
+// SDK's signer when the second has changed since the last signature.
+func (c *tcpTokenClient) sign(ctx context.Context, tc *tcpConn) (*signedHeaders, error) {
+	now := time.Now().UTC()
+	if s := c.signed.Load(); s != nil && s.unix == now.Unix() {
+		return s, nil
+	}
+	if err := c.signer.SignHTTP(ctx, c.creds, tc.req, c.hash, "ivs", c.region, now); err != nil {
+		return nil, err
+	}
+	s := &signedHeaders{unix: now.Unix(), amzDate: tc.req.Header.Get("X-Amz-Date"), auth: tc.req.Header.Get("Authorization")}
+	c.signed.Store(s)
+	return s, nil
+}
+
 func (c *tcpTokenClient) roundTrip(ctx context.Context, tc *tcpConn) error {
-	if err := c.signer.SignHTTP(ctx, c.creds, tc.req, c.hash, "ivs", c.region, time.Now()); err != nil {
+	sh, err := c.sign(ctx, tc)
+	if err != nil {
 		return err
 	}
 	w := tc.w
@@ -122,9 +152,9 @@ func (c *tcpTokenClient) roundTrip(ctx context.Context, tc *tcpConn) error {
 	w.WriteString("\r\nContent-Type: application/json\r\nContent-Length: ")
 	w.WriteString(strconv.Itoa(len(c.body)))
 	w.WriteString("\r\nX-Amz-Date: ")
-	w.WriteString(tc.req.Header.Get("X-Amz-Date"))
+	w.WriteString(sh.amzDate)
 	w.WriteString("\r\nAuthorization: ")
-	w.WriteString(tc.req.Header.Get("Authorization"))
+	w.WriteString(sh.auth)
 	w.WriteString("\r\n\r\n")
 	w.Write(c.body)
 	if err := w.Flush(); err != nil {

@@ -3,15 +3,15 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/auth/sigv4"
@@ -90,12 +90,47 @@ func (h *Handler) tagRoute(method, arn string) (route, bool) {
 	return r, ok
 }
 
+// newRequestID returns a random UUID-shaped request id. It only has to be
+// unique, not secret, so it comes from the runtime's per-process ChaCha8
+// generator rather than the operating system's.
 func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	const digits = "0123456789abcdef"
+	var id [36]byte
+	hi, lo := rand.Uint64(), rand.Uint64()
+	j := 0
+	for i := range id {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			id[i] = '-'
+			continue
+		}
+		var nib uint64
+		if j < 16 {
+			nib = hi >> (60 - 4*j)
+		} else {
+			nib = lo >> (60 - 4*(j-16))
+		}
+		id[i] = digits[nib&0xf]
+		j++
+	}
+	return string(id[:])
 }
+
+// Response header names in canonical form, set straight into the header
+// map: Header.Set would canonicalize them again on every request.
+const (
+	hdrRequestID   = "X-Amzn-Requestid"
+	hdrContentType = "Content-Type"
+	hdrErrorType   = "X-Amzn-Errortype"
+)
+
+// jsonType is the Content-Type of every JSON response; shared, never mutated.
+var jsonType = []string{"application/json"}
+
+// bufPool holds response encoding buffers.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuf keeps an unusually large response's buffer out of the pool.
+const maxPooledBuf = 64 << 10
 
 // Exposed and allowed CORS headers, from the model's CORS trait plus the
 // SigV4 headers the JS SDK sends.
@@ -110,7 +145,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := newRequestID()
 	hdr := w.Header()
-	hdr.Set("x-amzn-RequestId", reqID)
+	hdr[hdrRequestID] = []string{reqID}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		hdr.Set("Access-Control-Allow-Origin", origin)
 		hdr.Set("Vary", "Origin")
@@ -156,16 +191,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logDone(r, reqID, rt.name, http.StatusNoContent, start)
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuf {
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
 	if out == nil {
 		buf.WriteString("{}")
-	} else if err := enc.Encode(out); err != nil {
-		h.writeError(w, r, reqID, rt.name, toException(err), err)
-		return
+	} else {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			h.writeError(w, r, reqID, rt.name, toException(err), err)
+			return
+		}
 	}
-	hdr.Set("Content-Type", "application/json")
+	hdr[hdrContentType] = jsonType
 	w.WriteHeader(rt.status)
 	_, _ = w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
 	h.logDone(r, reqID, rt.name, rt.status, start)
@@ -197,8 +240,8 @@ type errorBody struct {
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, reqID, op string, e exception, cause error) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("x-amzn-ErrorType", e.Code)
+	hdr[hdrContentType] = jsonType
+	hdr[hdrErrorType] = []string{e.Code}
 	w.WriteHeader(e.Status)
 	h.counts.add(op, e.Status)
 	b, _ := json.Marshal(errorBody{Type: e.Code, ExceptionMessage: e.Message, Message: e.Message})

@@ -28,6 +28,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := obs.NewLogger(stderr, cfg.Log.Format, cfg.Log.Level)
+	defer heapFloor(cfg.GCMinHeapMiB)()
 	// A diagnostic: STAGECAST_CPUPROFILE=FILE writes a pprof CPU profile
 	// of the whole run, stopped at shutdown (docs/config.md).
 	if path := os.Getenv("STAGECAST_CPUPROFILE"); path != "" {

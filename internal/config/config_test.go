@@ -39,6 +39,8 @@ func TestLoadRejects(t *testing.T) {
 	dir := t.TempDir()
 	unknown := filepath.Join(dir, "u.yaml")
 	_ = os.WriteFile(unknown, []byte("regoin: us-east-1\n"), 0o600)
+	hugeHeap := filepath.Join(dir, "heap.yaml")
+	_ = os.WriteFile(hugeHeap, []byte("gc_min_heap_mib: 100000\n"), 0o600)
 	cases := []struct {
 		name string
 		args []string
@@ -49,6 +51,7 @@ func TestLoadRejects(t *testing.T) {
 		{"every bad value reported", []string{"--region", "Mars", "--account-id", "12", "--api-listen", "nope"}, nil, []string{"region", "account_id", "api.listen"}},
 		{"bad env", nil, map[string]string{"STAGECAST_LOG_LEVEL": "loud"}, []string{"log.level"}},
 		{"unknown flag", []string{"--bogus"}, nil, []string{"bogus"}},
+		{"heap floor out of range", []string{"--config", hugeHeap}, nil, []string{"gc_min_heap_mib"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

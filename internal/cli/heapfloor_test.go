@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestHeapFloorRaisesTheGoalNotTheResidentSet checks both halves of the
+// bargain: the collector's heap goal moves above the floor, and resident
+// memory grows by far less than the floor's size.
+func TestHeapFloorRaisesTheGoalNotTheResidentSet(t *testing.T) {
+	const mib = 256
+	runtime.GC()
+	rss0 := residentKiB(t)
+	release := heapFloor(mib)
+	runtime.GC()
+	goal := heapGoal()
+	rss1 := residentKiB(t)
+	release()
+	if goal < 2*mib<<20 {
+		t.Errorf("heap goal %d MiB with a %d MiB floor, want at least %d MiB", goal>>20, mib, 2*mib)
+	}
+	if grown := rss1 - rss0; grown > 32<<10 {
+		t.Errorf("resident memory grew by %d MiB for a %d MiB floor, want the floor's pages untouched", grown>>10, mib)
+	}
+	if noop := heapFloor(0); noop == nil {
+		t.Error("heapFloor(0) returned a nil release")
+	}
+}
+
+func heapGoal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func residentKiB(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status:", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmRSS %q: %v", rest, err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}

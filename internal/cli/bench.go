@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,6 +51,10 @@ Flags:
   --server-pid PID  that server's process id: its CPU time is then measured,
                     which tells the server's cost per token apart from the
                     load generator's on the same cores
+  --baseline        also measure, in the same run, an HTTP server that only
+                    mints tokens (no SigV4, routing, JSON or store): the floor
+                    any API reaches with its client on the same cores
+                    (in-process server and the tcp client only)
   --cpuprofile F    write a CPU profile of this process to F
   --json            print the result as JSON
 `
@@ -74,6 +79,11 @@ type TokenBenchResult struct {
 	// share of the ceiling, with the cores to itself.
 	ServerCPUUsPerToken float64 `json:"serverCpuUsPerToken,omitempty"`
 	ServerCeilingPct    float64 `json:"serverCeilingPercent,omitempty"`
+	// With --baseline: the bare minting HTTP server, measured in the same
+	// run with the same client (see baselineServer).
+	BaselineTokensPerSec   float64 `json:"baselineTokensPerSec,omitempty"`
+	BaselineP99Ms          float64 `json:"baselineP99Ms,omitempty"`
+	BaselineCeilingPercent float64 `json:"baselineCeilingPercent,omitempty"`
 }
 
 // TokenBenchOptions says what `stagecast bench tokens` runs.
@@ -87,6 +97,9 @@ type TokenBenchOptions struct {
 	// is that server's process id, for its CPU time (0: not measured).
 	DataDir   string
 	ServerPID int
+	// Baseline adds a third measurement: a bare HTTP server that only
+	// mints tokens, with the tcp client (see baselineServer).
+	Baseline bool
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -115,6 +128,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	dataDir := fs.String("data-dir", "", "data directory of a running server to load")
 	pid := fs.Int("server-pid", 0, "that server's process id, for its CPU time")
+	baseline := fs.Bool("baseline", false, "also measure a bare HTTP server that only mints tokens")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -126,12 +140,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stagecast bench: --server-pid needs --data-dir (the server's data directory)")
 		return 2
 	}
+	if *baseline && (*dataDir != "" || *client != "tcp") {
+		fmt.Fprintln(stderr, "stagecast bench: --baseline runs in-process with the tcp client only (no --data-dir, --client tcp)")
+		return 2
+	}
 	if *conc < 1 || *dur < benchSlice {
 		fmt.Fprintf(stderr, "stagecast bench: --concurrency must be at least 1 and --duration at least %s\n", benchSlice)
 		return 2
 	}
 	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: *dur, Concurrency: *conc, Client: *client,
-		CPUProfile: *cpuProfile, DataDir: *dataDir, ServerPID: *pid}, stderr)
+		CPUProfile: *cpuProfile, DataDir: *dataDir, ServerPID: *pid, Baseline: *baseline}, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "stagecast bench: %v\n", err)
 		return 1
@@ -145,6 +163,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "raw ES384 signing:          %8.0f signatures/s (%.3f ms per signature per core)\n", res.RawSignPerSec, res.RawSignMs)
 	fmt.Fprintf(stdout, "CreateParticipantToken:     %8.0f tokens/s  p50 %.2f ms  p99 %.2f ms  (%d requests, %d errors)\n", res.TokensPerSec, res.P50Ms, res.P99Ms, res.Requests, res.Errors)
 	fmt.Fprintf(stdout, "share of the signing ceiling: %.1f%%\n", res.CeilingPercent)
+	if res.BaselineTokensPerSec > 0 {
+		fmt.Fprintf(stdout, "bare minting HTTP server:   %8.0f tokens/s  p99 %.2f ms  (%.1f%% of the ceiling; the API reaches %.1f%% of it)\n",
+			res.BaselineTokensPerSec, res.BaselineP99Ms, res.BaselineCeilingPercent, 100*res.TokensPerSec/res.BaselineTokensPerSec)
+	}
 	if res.ServerCPUUsPerToken > 0 {
 		fmt.Fprintf(stdout, "server CPU per token:       %8.1f us (the signature alone: %.1f us); with the cores to itself: %.1f%% of the ceiling\n",
 			res.ServerCPUUsPerToken, res.RawSignMs*1000, res.ServerCeilingPct)
@@ -209,6 +231,31 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	if err := call(ctx); err != nil {
 		return res, fmt.Errorf("warm-up call: %w", err)
 	}
+	key, err := auth.GenerateKey()
+	if err != nil {
+		return res, err
+	}
+	baseCall := func(context.Context) error { return nil }
+	if o.Baseline {
+		if client != "tcp" || o.DataDir != "" {
+			return res, errors.New("--baseline needs the in-process server and the tcp client")
+		}
+		bs, err := startBaselineServer(key)
+		if err != nil {
+			return res, fmt.Errorf("baseline server: %w", err)
+		}
+		defer bs.Close()
+		body, _ := json.Marshal(map[string]any{"stageArn": *st.Stage.Arn, "userId": "bench"})
+		bc, err := newTCPTokenClient(bs.Endpoint(), tgt.region, tgt.creds, body, conc)
+		if err != nil {
+			return res, err
+		}
+		defer bc.Close()
+		if err := bc.Call(ctx); err != nil {
+			return res, fmt.Errorf("baseline warm-up call: %w", err)
+		}
+		baseCall = bc.Call
+	}
 
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
@@ -222,21 +269,22 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 		defer pprof.StopCPUProfile()
 	}
 
-	// The two measurements alternate in one-second slices so that CPU
-	// frequency drift and neighbours on the host weigh on both equally.
-	key, err := auth.GenerateKey()
-	if err != nil {
-		return res, err
-	}
+	// The measurements alternate in one-second slices so that CPU
+	// frequency drift and neighbours on the host weigh on all equally.
 	rounds := max(1, int(dur/benchSlice))
 	fmt.Fprintf(progress, "%d rounds of %s raw ES384 signing on %d goroutines, then %s of CreateParticipantToken with %d clients\n",
 		rounds, benchSlice, res.Cores, benchSlice, conc)
+	if o.Baseline {
+		fmt.Fprintf(progress, "each round also gives %s to the bare minting HTTP server, with the same client\n", benchSlice)
+	}
 	var (
 		signs            int64
 		signTime, apTime time.Duration
 		srvCPU           time.Duration
 		all              []time.Duration
 		errs             int64
+		baseLat          []time.Duration
+		baseTime         time.Duration
 	)
 	for r := range rounds {
 		if ctx.Err() != nil {
@@ -245,6 +293,14 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 		n, el := rawSignSlice(ctx, key, benchSlice, res.Cores)
 		signs += n
 		signTime += el
+		if o.Baseline {
+			lat, e, el := apiSlice(ctx, baseCall, benchSlice, conc)
+			if e > 0 {
+				return res, fmt.Errorf("baseline server: %d failed requests", e)
+			}
+			baseLat = append(baseLat, lat...)
+			baseTime += el
+		}
 		cpu0, err := serverCPU()
 		if err != nil {
 			return res, err
@@ -273,6 +329,12 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	res.P50Ms = ms(all[len(all)/2])
 	res.P99Ms = ms(all[len(all)*99/100])
 	res.CeilingPercent = 100 * res.TokensPerSec / res.RawSignPerSec
+	if len(baseLat) > 0 {
+		slices.Sort(baseLat)
+		res.BaselineTokensPerSec = float64(len(baseLat)) / baseTime.Seconds()
+		res.BaselineP99Ms = ms(baseLat[len(baseLat)*99/100])
+		res.BaselineCeilingPercent = 100 * res.BaselineTokensPerSec / res.RawSignPerSec
+	}
 	if o.ServerPID > 0 && srvCPU > 0 {
 		res.ServerCPUUsPerToken = float64(srvCPU.Microseconds()) / float64(len(all)+int(errs))
 		res.ServerCeilingPct = 100 * res.RawSignMs * 1000 / res.ServerCPUUsPerToken
@@ -362,18 +424,21 @@ func rawTokenCall(endpoint, region string, creds aws.Credentials, stageARN strin
 
 // startBenchNode runs a throw-away node on 127.0.0.1 (every listener on a
 // free port) with its data in dataDir, or in a temporary directory when
-// dataDir is empty. stop shuts it down, waits for it and removes the
-// temporary directory.
+// dataDir is empty, under the same process settings `serve` applies (the
+// heap floor). stop shuts it down, waits for it and removes the temporary
+// directory.
 func startBenchNode(ctx context.Context, dataDir string) (*app.App, func(), error) {
-	cleanup := func() {}
+	cfg := config.Default()
+	release := heapFloor(cfg.GCMinHeapMiB)
+	cleanup := release
 	if dataDir == "" {
 		dir, err := os.MkdirTemp("", "stagecast-bench-")
 		if err != nil {
+			release()
 			return nil, nil, err
 		}
-		dataDir, cleanup = dir, func() { _ = os.RemoveAll(dir) }
+		dataDir, cleanup = dir, func() { _ = os.RemoveAll(dir); release() }
 	}
-	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.API.Listen, cfg.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.RTMP.Listen, cfg.RTMPS.Listen, cfg.SRT.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"

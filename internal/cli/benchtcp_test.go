@@ -3,11 +3,16 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stagecast/stagecast/internal/auth"
 )
 
 func TestReadTokenResponse(t *testing.T) {
@@ -89,12 +94,68 @@ func TestBenchTokensSeparateServer(t *testing.T) {
 	}
 }
 
+// TestBenchTokensBaseline runs the three-way comparison for a second: the
+// bare minting server must answer every request, and its rate is reported
+// next to the API's.
+func TestBenchTokensBaseline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: time.Second, Concurrency: 2, Client: "tcp", Baseline: true}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || res.Errors != 0 || res.BaselineTokensPerSec <= 0 || res.BaselineP99Ms <= 0 {
+		t.Fatalf("result %+v: want API requests without errors and a baseline rate", res)
+	}
+	if want := 100 * res.BaselineTokensPerSec / res.RawSignPerSec; res.BaselineCeilingPercent != want {
+		t.Fatalf("baseline share %.2f%%, want %.2f%%", res.BaselineCeilingPercent, want)
+	}
+}
+
+// TestBaselineServerMintsVerifiableTokens: the floor server does the one
+// thing it is there for, a real ES384 token per request.
+func TestBaselineServerMintsVerifiableTokens(t *testing.T) {
+	key, err := auth.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := startBaselineServer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(bs.Endpoint()+"/CreateParticipantToken", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		ParticipantToken struct{ Token string } `json:"participantToken"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, decode %v", resp.StatusCode, err)
+	}
+	claims, err := auth.VerifyParticipant(out.ParticipantToken.Token,
+		func(string) ([]*ecdsa.PublicKey, error) { return []*ecdsa.PublicKey{&key.PublicKey}, nil }, time.Now())
+	if err != nil {
+		t.Fatalf("baseline token does not verify: %v", err)
+	}
+	if claims.UserID != "bench" || !claims.Publish || !claims.Subscribe {
+		t.Fatalf("claims %+v", claims)
+	}
+	if err := bs.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
+
 func TestBenchTokensFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"tokens", "--server-pid", "1"},
 		{"tokens", "--concurrency", "0"},
 		{"tokens", "--duration", "10ms"},
 		{"tokens", "--client", "curl"},
+		{"tokens", "--baseline", "--client", "raw"},
+		{"tokens", "--baseline", "--data-dir", "somewhere"},
 	} {
 		var out, errb strings.Builder
 		if code := bench(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {

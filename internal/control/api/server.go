@@ -200,6 +200,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if out == nil {
 		buf.WriteString("{}")
+	} else if a, ok := out.(wire.JSONAppender); ok {
+		// Generated shapes encode themselves: the same bytes as
+		// encoding/json, without reflection.
+		b, err := a.AppendJSON(buf.AvailableBuffer())
+		if err != nil {
+			h.writeError(w, r, reqID, rt.name, toException(err), err)
+			return
+		}
+		buf.Write(b)
 	} else {
 		enc := json.NewEncoder(buf)
 		enc.SetEscapeHTML(false)

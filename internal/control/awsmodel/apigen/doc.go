@@ -1,5 +1,6 @@
-// Command apigen generates Go shapes, validation and the operation table of
-// one IVS service from its embedded botocore model. It is run by
+// Command apigen generates Go shapes, validation, reflection-free JSON
+// encoders (with the test that holds them to encoding/json) and the
+// operation table of one IVS service from its embedded botocore model. It is run by
 // `go generate` in internal/model/ivsapi and internal/model/rtapi:
 //
 //	go run ../../control/awsmodel/apigen -service ivs -pkg ivsapi

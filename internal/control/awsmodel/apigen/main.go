@@ -31,9 +31,11 @@ func main() {
 	}
 	g := &gen{m: m, pkg: *pkg, regexps: map[string]string{}, needs: map[string]bool{}}
 	files := map[string]func() []byte{
-		"shapes_gen.go":   g.shapes,
-		"validate_gen.go": g.validation,
-		"ops_gen.go":      g.operations,
+		"shapes_gen.go":      g.shapes,
+		"validate_gen.go":    g.validation,
+		"ops_gen.go":         g.operations,
+		"encode_gen.go":      g.encoders,
+		"encode_gen_test.go": g.encoderTests,
 	}
 	for name, f := range files {
 		src := f()

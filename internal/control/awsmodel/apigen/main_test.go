@@ -15,7 +15,8 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ service, pkg string }{{awsmodel.IVS, "ivsapi"}, {awsmodel.Realtime, "rtapi"}} {
 		g := &gen{m: awsmodel.MustLoad(tc.service), pkg: tc.pkg, regexps: map[string]string{}, needs: map[string]bool{}}
-		for name, f := range map[string]func() []byte{"shapes_gen.go": g.shapes, "validate_gen.go": g.validation, "ops_gen.go": g.operations} {
+		for name, f := range map[string]func() []byte{"shapes_gen.go": g.shapes, "validate_gen.go": g.validation, "ops_gen.go": g.operations,
+			"encode_gen.go": g.encoders, "encode_gen_test.go": g.encoderTests} {
 			want, err := format.Source(f())
 			if err != nil {
 				t.Fatalf("%s/%s: %v", tc.pkg, name, err)

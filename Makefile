@@ -54,7 +54,7 @@ lint:
 ## bench: Go micro-benchmarks and the token API benchmark (figures go in docs/benchmarks.md)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
-	./$(BIN) bench tokens --duration 10s
+	./$(BIN) bench tokens --duration 10s --baseline
 
 ## e2e: whole-binary tests (built binary + CLI against a live server)
 e2e: build

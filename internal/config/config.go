@@ -35,9 +35,9 @@ type Config struct {
 
 	Log Log `yaml:"log"`
 
-	// GCMinHeapMiB is the heap size below which the Go garbage collector
-	// does not bother to run (0: the runtime's default pacing). See
-	// docs/config.md: it keeps a 2 MiB live heap from being collected
+	// GCMinHeapMiB is a heap floor: the Go collector's heap goal becomes
+	// twice (live heap + floor) instead of twice the live heap (0: off).
+	// See docs/config.md: it keeps a 2 MiB live heap from being collected
 	// twenty times a second under API or media load.
 	GCMinHeapMiB int `yaml:"gc_min_heap_mib"`
 

@@ -39,8 +39,8 @@ CreateParticipantToken calls over HTTP next to the raw ES384 signing rate of
 this machine, measured in the same run.
 
 Flags:
-  --duration D      time given to each measurement (default 10s); the two
-                    alternate in one-second slices
+  --duration D      time given to each measurement (default 10s); the
+                    measurements alternate in one-second slices
   --concurrency N   concurrent clients (default 3 x GOMAXPROCS: with 2 per
                     core the cores sit idle a few per cent of the time,
                     waiting for wake-ups; p99 stays 2-3 ms)

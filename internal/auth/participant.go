@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stagecast/stagecast/internal/model/wire"
 )
 
 // Participant token limits, from the IVS real-time CreateParticipantToken
@@ -75,7 +77,7 @@ func NewTokenSigner(key *ecdsa.PrivateKey, kid string) *TokenSigner {
 	}
 	hdr := `{"alg":"ES384","typ":"JWT"}`
 	if kid != "" {
-		hdr = string(appendJSONString([]byte(`{"alg":"ES384","typ":"JWT","kid":`), kid)) + "}"
+		hdr = string(wire.AppendString([]byte(`{"alg":"ES384","typ":"JWT","kid":`), kid)) + "}"
 	}
 	s.header = append(b64.AppendEncode(nil, []byte(hdr)), '.')
 	return s
@@ -160,18 +162,18 @@ func appendParticipantPayload(b []byte, c *ParticipantClaims) []byte {
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
 	b = append(b, `,"jti":`...)
-	b = appendJSONString(b, c.ParticipantID)
+	b = wire.AppendString(b, c.ParticipantID)
 	b = append(b, `,"resource":`...)
-	b = appendJSONString(b, c.StageARN)
+	b = wire.AppendString(b, c.StageARN)
 	b = append(b, `,"topic":`...)
-	b = appendJSONString(b, c.StageID)
+	b = wire.AppendString(b, c.StageID)
 	b = append(b, `,"events_url":`...)
-	b = appendJSONString(b, c.EventsURL)
+	b = wire.AppendString(b, c.EventsURL)
 	b = append(b, `,"whip_url":`...)
-	b = appendJSONString(b, c.WhipURL)
+	b = wire.AppendString(b, c.WhipURL)
 	if c.UserID != "" {
 		b = append(b, `,"user_id":`...)
-		b = appendJSONString(b, c.UserID)
+		b = wire.AppendString(b, c.UserID)
 	}
 	if len(c.Attributes) > 0 {
 		var keyBuf [32]string
@@ -185,9 +187,9 @@ func appendParticipantPayload(b []byte, c *ParticipantClaims) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = wire.AppendString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, c.Attributes[k])
+			b = wire.AppendString(b, c.Attributes[k])
 		}
 		b = append(b, '}')
 	}

@@ -1,22 +1,18 @@
-package wire
+package wire_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/stagecast/stagecast/internal/model/wire"
+	"github.com/stagecast/stagecast/internal/model/wire/wiretest"
 )
 
 func stdJSON(t *testing.T, v any) (string, bool) {
 	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", false
-	}
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), true
+	b, err := wiretest.StdJSON(v)
+	return string(b), err == nil
 }
 
 // FuzzAppendString: any string is written exactly as encoding/json writes
@@ -27,7 +23,7 @@ func FuzzAppendString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := stdJSON(t, s)
-		if got := string(AppendString(nil, s)); got != want {
+		if got := string(wire.AppendString(nil, s)); got != want {
 			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want)
 		}
 	})
@@ -43,7 +39,7 @@ func FuzzAppendFloat(f *testing.F) {
 	f.Add(math.Inf(1))
 	f.Fuzz(func(t *testing.T, v float64) {
 		want, ok := stdJSON(t, v)
-		got, err := AppendFloat(nil, v)
+		got, err := wire.AppendFloat(nil, v)
 		if ok != (err == nil) || ok && string(got) != want {
 			t.Fatalf("AppendFloat(%v) = %s, %v; encoding/json %s, ok %v", v, got, err, want, ok)
 		}
@@ -57,26 +53,26 @@ func TestAppendTimeAndCollections(t *testing.T) {
 		time.Date(1999, 12, 31, 23, 59, 59, 123456789, time.FixedZone("", -8*3600)),
 	} {
 		want, _ := stdJSON(t, tm)
-		got, err := AppendTime(nil, tm)
+		got, err := wire.AppendTime(nil, tm)
 		if err != nil || string(got) != want {
 			t.Errorf("AppendTime(%v) = %s, %v; want %s", tm, got, err, want)
 		}
 	}
-	if _, err := AppendTime(nil, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+	if _, err := wire.AppendTime(nil, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
 		t.Error("AppendTime accepted year 10000, which encoding/json refuses")
 	}
 	m := map[string]string{"z": "1", "a": "\"2\"", "é": "3", "": "4"}
-	if want, _ := stdJSON(t, m); string(AppendStringMap(nil, m)) != want {
-		t.Errorf("AppendStringMap = %s, want %s", AppendStringMap(nil, m), want)
+	if want, _ := stdJSON(t, m); string(wire.AppendStringMap(nil, m)) != want {
+		t.Errorf("AppendStringMap = %s, want %s", wire.AppendStringMap(nil, m), want)
 	}
-	if got := string(AppendStringMap(nil, nil)) + string(AppendStrings(nil, nil)); got != "nullnull" {
+	if got := string(wire.AppendStringMap(nil, nil)) + string(wire.AppendStrings(nil, nil)); got != "nullnull" {
 		t.Errorf("nil map and list = %s, want nullnull", got)
 	}
 	l := []string{"a", "", "b\n"}
-	if want, _ := stdJSON(t, l); string(AppendStrings(nil, l)) != want {
-		t.Errorf("AppendStrings = %s, want %s", AppendStrings(nil, l), want)
+	if want, _ := stdJSON(t, l); string(wire.AppendStrings(nil, l)) != want {
+		t.Errorf("AppendStrings = %s, want %s", wire.AppendStrings(nil, l), want)
 	}
-	if got := string(AppendKey(AppendKey([]byte("{"), 1, `"a":`), 1, `"b":`)); got != `{"a":,"b":` {
+	if got := string(wire.AppendKey(wire.AppendKey([]byte("{"), 1, `"a":`), 1, `"b":`)); got != `{"a":,"b":` {
 		t.Errorf("AppendKey = %s", got)
 	}
 }

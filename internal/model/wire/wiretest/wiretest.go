@@ -33,7 +33,7 @@ func CheckAppendJSON(t *testing.T, makers []func() wire.JSONAppender) {
 			if round > 0 {
 				fill(reflect.ValueOf(v).Elem(), rnd, 0)
 			}
-			want, wantErr := encode(v)
+			want, wantErr := StdJSON(v)
 			got, gotErr := v.AppendJSON([]byte("prefix"))
 			if (wantErr != nil) != (gotErr != nil) {
 				t.Fatalf("%s round %d: encoding/json error %v, AppendJSON error %v", name, round, wantErr, gotErr)
@@ -48,7 +48,9 @@ func CheckAppendJSON(t *testing.T, makers []func() wire.JSONAppender) {
 	}
 }
 
-func encode(v any) ([]byte, error) {
+// StdJSON is what the API writes for v through encoding/json: HTML
+// escaping off, no trailing newline. Generated encoders must match it.
+func StdJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/stagecast/stagecast/internal/auth"
@@ -25,8 +24,7 @@ import (
 type baselineServer struct {
 	srv  *http.Server
 	ln   net.Listener
-	wg   sync.WaitGroup
-	errs chan error // the serve loop's exit
+	errs chan error // the serve loop's exit; Close waits for it
 }
 
 // startBaselineServer starts the floor server; Close stops it.
@@ -45,7 +43,7 @@ func startBaselineServer(key *ecdsa.PrivateKey) (*baselineServer, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	b.wg.Go(func() { b.errs <- b.srv.Serve(ln) })
+	go func() { b.errs <- b.srv.Serve(ln) }()
 	return b, nil
 }
 
@@ -57,7 +55,6 @@ func (b *baselineServer) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := b.srv.Shutdown(ctx)
-	b.wg.Wait()
 	if serveErr := <-b.errs; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 		err = serveErr
 	}

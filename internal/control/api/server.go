@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -94,24 +96,16 @@ func (h *Handler) tagRoute(method, arn string) (route, bool) {
 // unique, not secret, so it comes from the runtime's per-process ChaCha8
 // generator rather than the operating system's.
 func newRequestID() string {
-	const digits = "0123456789abcdef"
+	var raw [16]byte
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
 	var id [36]byte
-	hi, lo := rand.Uint64(), rand.Uint64()
-	j := 0
-	for i := range id {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			id[i] = '-'
-			continue
-		}
-		var nib uint64
-		if j < 16 {
-			nib = hi >> (60 - 4*j)
-		} else {
-			nib = lo >> (60 - 4*(j-16))
-		}
-		id[i] = digits[nib&0xf]
-		j++
-	}
+	hex.Encode(id[0:8], raw[0:4])
+	hex.Encode(id[9:13], raw[4:6])
+	hex.Encode(id[14:18], raw[6:8])
+	hex.Encode(id[19:23], raw[8:10])
+	hex.Encode(id[24:36], raw[10:16])
+	id[8], id[13], id[18], id[23] = '-', '-', '-', '-'
 	return string(id[:])
 }
 

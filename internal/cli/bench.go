@@ -36,7 +36,10 @@ const benchUsage = `Usage: stagecast bench tokens [flags]
 
 Starts a throw-away server on 127.0.0.1, creates a stage, and measures signed
 CreateParticipantToken calls over HTTP next to the raw ES384 signing rate of
-this machine, measured in the same run.
+this machine, measured in the same run. It also reports how busy the cores
+were in each kind of slice (/proc/stat): the API's share of the ceiling is
+its busy share relative to the ceiling slices' times what it does with the
+busy time.
 
 Flags:
   --duration D      time given to each measurement (default 10s); the
@@ -86,6 +89,14 @@ type TokenBenchResult struct {
 	BaselineTokensPerSec   float64 `json:"baselineTokensPerSec,omitempty"`
 	BaselineP99Ms          float64 `json:"baselineP99Ms,omitempty"`
 	BaselineCeilingPercent float64 `json:"baselineCeilingPercent,omitempty"`
+	// The machine's CPUs' busy share (/proc/stat, every process) during
+	// the ceiling, API and baseline slices. The API's share of the
+	// ceiling is its busy share relative to the ceiling's, times what it
+	// does with the busy time; idle cores in the API slices are time the
+	// machine spent waiting (see docs/benchmarks.md), not working.
+	BusyCeilingPercent  float64 `json:"busyCeilingPercent,omitempty"`
+	BusyAPIPercent      float64 `json:"busyApiPercent,omitempty"`
+	BusyBaselinePercent float64 `json:"busyBaselinePercent,omitempty"`
 }
 
 // TokenBenchOptions says what `stagecast bench tokens` runs.
@@ -168,6 +179,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if res.BaselineTokensPerSec > 0 {
 		fmt.Fprintf(stdout, "bare minting HTTP server:   %8.0f tokens/s  p99 %.2f ms  (%.1f%% of the ceiling; the API reaches %.1f%% of it)\n",
 			res.BaselineTokensPerSec, res.BaselineP99Ms, res.BaselineCeilingPercent, 100*res.TokensPerSec/res.BaselineTokensPerSec)
+	}
+	if res.BusyCeilingPercent > 0 && res.BusyAPIPercent > 0 {
+		fmt.Fprintf(stdout, "cores busy (/proc/stat):    %8.1f%% in the ceiling slices, %.1f%% in the API slices", res.BusyCeilingPercent, res.BusyAPIPercent)
+		if res.BusyBaselinePercent > 0 {
+			fmt.Fprintf(stdout, ", %.1f%% in the bare server's", res.BusyBaselinePercent)
+		}
+		fmt.Fprintln(stdout)
 	}
 	if res.ServerCPUUsPerToken > 0 {
 		fmt.Fprintf(stdout, "server CPU per token:       %8.1f us (the signature alone: %.1f us); with the cores to itself: %.1f%% of the ceiling\n",
@@ -287,16 +305,22 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 		errs             int64
 		baseLat          []time.Duration
 		baseTime         time.Duration
+		rawBusy, apiBusy busyMeter
+		baseBusy         busyMeter
 	)
 	for r := range rounds {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
+		rawBusy.begin()
 		n, el := rawSignSlice(ctx, key, benchSlice, res.Cores)
+		rawBusy.end()
 		signs += n
 		signTime += el
 		if o.Baseline {
+			baseBusy.begin()
 			lat, e, el := apiSlice(ctx, baseCall, benchSlice, conc)
+			baseBusy.end()
 			if e > 0 {
 				return res, fmt.Errorf("baseline server: %d failed requests", e)
 			}
@@ -307,7 +331,9 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 		if err != nil {
 			return res, err
 		}
+		apiBusy.begin()
 		lat, e, el := apiSlice(ctx, call, benchSlice, conc)
+		apiBusy.end()
 		cpu1, err := serverCPU()
 		if err != nil {
 			return res, err
@@ -331,6 +357,7 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	res.P50Ms = ms(all[len(all)/2])
 	res.P99Ms = ms(all[len(all)*99/100])
 	res.CeilingPercent = 100 * res.TokensPerSec / res.RawSignPerSec
+	res.BusyCeilingPercent, res.BusyAPIPercent, res.BusyBaselinePercent = rawBusy.percent(), apiBusy.percent(), baseBusy.percent()
 	if len(baseLat) > 0 {
 		slices.Sort(baseLat)
 		res.BaselineTokensPerSec = float64(len(baseLat)) / baseTime.Seconds()

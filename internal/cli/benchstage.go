@@ -261,23 +261,6 @@ func whipBase(token string) (string, error) {
 	return strings.TrimSuffix(c.WhipURL, "/whip"), nil
 }
 
-// procCPU returns a process's user+system CPU time from /proc (Linux,
-// 100 clock ticks per second).
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("server cpu: %w", err)
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("server cpu: short /proc stat")
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
-}
-
 // parseRate parses "2.5M", "800k" or "2500000".
 func parseRate(s string) (int, error) {
 	mul := 1.0

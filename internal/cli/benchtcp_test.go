@@ -110,6 +110,20 @@ func TestBenchTokensBaseline(t *testing.T) {
 	if want := 100 * res.BaselineTokensPerSec / res.RawSignPerSec; res.BaselineCeilingPercent != want {
 		t.Fatalf("baseline share %.2f%%, want %.2f%%", res.BaselineCeilingPercent, want)
 	}
+	// Every slice's busy share is measured (Linux); in the ceiling slices
+	// one signing goroutine per core keeps the machine busy, whatever else
+	// runs beside the test.
+	if _, err := machineCPU(); err != nil {
+		return
+	}
+	for name, p := range map[string]float64{"ceiling": res.BusyCeilingPercent, "api": res.BusyAPIPercent, "baseline": res.BusyBaselinePercent} {
+		if p <= 0 || p > 100 {
+			t.Fatalf("%s slices: cores busy %.1f%%, want a share in (0, 100]", name, p)
+		}
+	}
+	if res.BusyCeilingPercent < 50 {
+		t.Fatalf("cores busy %.1f%% while every core signed: the meter is wrong", res.BusyCeilingPercent)
+	}
 }
 
 // TestBaselineServerMintsVerifiableTokens: the floor server does the one

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -26,7 +27,16 @@ func TestHeapFloorRaisesTheGoalNotTheResidentSet(t *testing.T) {
 		return
 	}
 	const mib = 256
+	// Leave a block's worth of used pages free in the heap, returned to
+	// the OS: the runtime is likely to place the floor there and, since
+	// those pages were used, to zero (touch) them itself.
+	used := make([]byte, mib<<20)
+	for i := 0; i < len(used); i += 4096 {
+		used[i] = 1 // one write per page makes it resident
+	}
+	used = nil
 	runtime.GC()
+	debug.FreeOSMemory()
 	rss0 := residentKiB(t)
 	release := heapFloor(mib)
 	runtime.GC()

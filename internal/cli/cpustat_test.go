@@ -71,8 +71,8 @@ func spinAll(d time.Duration) {
 // busy core takes to start on an idle one: the OS thread wake-up that every
 // idle-to-busy transition of a core pays. The figure explains the idle
 // share of the token benchmark's API slices (docs/benchmarks.md): on this
-// project's VMs it is ~0.15 ms, half a P-384 signature, where bare metal
-// takes a few microseconds.
+// project's VMs the median is 0.12-0.14 ms, half a P-384 signature; a
+// machine whose idle cores poll or wake quickly takes microseconds.
 //
 //	go test -run '^$' -bench IdleCoreWake -benchtime 300x ./internal/cli/
 func BenchmarkIdleCoreWake(b *testing.B) {

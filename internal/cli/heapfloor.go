@@ -13,8 +13,8 @@ import "runtime"
 // allocation (dropPages). That last step matters: the runtime zeroes a
 // large block itself when the pages it picks were used before, which made
 // the whole floor resident in some starts (1 in 20 of a bare program here,
-// half the runs of this package's test). The cost is up
-// to mib MiB more garbage held between collections. mib <= 0 does nothing.
+// half the runs of this package's test). The cost is up to mib MiB more
+// garbage held between collections. mib <= 0 does nothing.
 func heapFloor(mib int) (release func()) {
 	if mib <= 0 {
 		return func() {}

@@ -298,15 +298,14 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 		fmt.Fprintf(progress, "each round also gives %s to the bare minting HTTP server, with the same client\n", benchSlice)
 	}
 	var (
-		signs            int64
-		signTime, apTime time.Duration
-		srvCPU           time.Duration
-		all              []time.Duration
-		errs             int64
-		baseLat          []time.Duration
-		baseTime         time.Duration
-		rawBusy, apiBusy busyMeter
-		baseBusy         busyMeter
+		signs                      int64
+		signTime, apTime           time.Duration
+		srvCPU                     time.Duration
+		all                        []time.Duration
+		errs                       int64
+		baseLat                    []time.Duration
+		baseTime                   time.Duration
+		rawBusy, apiBusy, baseBusy busyMeter
 	)
 	for r := range rounds {
 		if ctx.Err() != nil {

@@ -51,14 +51,19 @@ func TestBusyMeterAddsSlices(t *testing.T) {
 	}
 }
 
+// spin keeps the calling goroutine on its core for d.
+func spin(d time.Duration) {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+	}
+}
+
 // spinAll keeps GOMAXPROCS goroutines busy for d.
 func spinAll(d time.Duration) {
 	done := make(chan struct{})
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
-			end := time.Now().Add(d)
-			for time.Now().Before(end) {
-			}
+			spin(d)
 			done <- struct{}{}
 		}()
 	}
@@ -78,11 +83,6 @@ func spinAll(d time.Duration) {
 func BenchmarkIdleCoreWake(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs two cores")
-	}
-	spin := func(d time.Duration) {
-		end := time.Now().Add(d)
-		for time.Now().Before(end) {
-		}
 	}
 	wake := make(chan time.Time, 1)
 	woke := make(chan time.Duration, 1)

@@ -60,6 +60,9 @@ Flags:
                     mints tokens (no SigV4, routing, JSON or store): the floor
                     any API reaches with its client on the same cores
                     (in-process server and the tcp client only)
+  --idle-poll       hold a 0 us CPU wake-up latency request (/dev/cpu_dma_latency,
+                    root) for the run, so idle cores poll instead of halting:
+                    the figure for a host whose idle cores wake quickly
   --cpuprofile F    write a CPU profile of this process to F
   --json            print the result as JSON
 `
@@ -97,6 +100,12 @@ type TokenBenchResult struct {
 	BusyCeilingPercent  float64 `json:"busyCeilingPercent,omitempty"`
 	BusyAPIPercent      float64 `json:"busyApiPercent,omitempty"`
 	BusyBaselinePercent float64 `json:"busyBaselinePercent,omitempty"`
+	// IdlePoll says the run held a 0 µs CPU wake-up latency request
+	// (--idle-poll); CPULatencyTargetUs is the machine's target during
+	// the run, whoever set it (-1: unknown, 2000000000: no request, idle
+	// cores may halt).
+	IdlePoll           bool  `json:"idlePoll"`
+	CPULatencyTargetUs int64 `json:"cpuLatencyTargetUs"`
 }
 
 // TokenBenchOptions says what `stagecast bench tokens` runs.
@@ -113,6 +122,9 @@ type TokenBenchOptions struct {
 	// Baseline adds a third measurement: a bare HTTP server that only
 	// mints tokens, with the tcp client (see baselineServer).
 	Baseline bool
+	// IdlePoll holds a 0 µs CPU wake-up latency request for the run
+	// (holdIdlePoll).
+	IdlePoll bool
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -142,6 +154,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "data directory of a running server to load")
 	pid := fs.Int("server-pid", 0, "that server's process id, for its CPU time")
 	baseline := fs.Bool("baseline", false, "also measure a bare HTTP server that only mints tokens")
+	idlePoll := fs.Bool("idle-poll", false, "hold a 0 us CPU wake-up latency request for the run (root)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -162,7 +175,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: *dur, Concurrency: *conc, Client: *client,
-		CPUProfile: *cpuProfile, DataDir: *dataDir, ServerPID: *pid, Baseline: *baseline}, stderr)
+		CPUProfile: *cpuProfile, DataDir: *dataDir, ServerPID: *pid, Baseline: *baseline, IdlePoll: *idlePoll}, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "stagecast bench: %v\n", err)
 		return 1
@@ -187,6 +200,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout)
 	}
+	fmt.Fprintf(stdout, "idle cores:                 %s\n", idleCoresLine(res))
 	if res.ServerCPUUsPerToken > 0 {
 		fmt.Fprintf(stdout, "server CPU per token:       %8.1f us (the signature alone: %.1f us); with the cores to itself: %.1f%% of the ceiling\n",
 			res.ServerCPUUsPerToken, res.RawSignMs*1000, res.ServerCeilingPct)
@@ -275,6 +289,19 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 			return res, fmt.Errorf("baseline warm-up call: %w", err)
 		}
 		baseCall = bc.Call
+	}
+
+	if o.IdlePoll {
+		release, err := holdIdlePoll()
+		if err != nil {
+			return res, err
+		}
+		defer release()
+		res.IdlePoll = true
+	}
+	res.CPULatencyTargetUs = -1
+	if us, err := cpuLatencyTarget(); err == nil {
+		res.CPULatencyTargetUs = int64(us)
 	}
 
 	if o.CPUProfile != "" {

@@ -109,3 +109,19 @@ func Ticks(d time.Duration, clockRate int) int64 {
 	rem := int64(d % time.Second)
 	return sec*int64(clockRate) + rem*int64(clockRate)/int64(time.Second)
 }
+
+// MaxTimestampJump is the largest forward step between two samples of a
+// stream's timing track (video, or audio when there is none) that is not
+// a jump of the source's clock.
+const MaxTimestampJump = 5 * time.Second
+
+// MaxTimestampStepBack is the largest backward step of the timing track's
+// DTS that is jitter rather than a restarted clock.
+const MaxTimestampStepBack = 500 * time.Millisecond
+
+// ClockJumped reports whether a step between two DTS of the timing track
+// means the source's clock restarted or leapt (an encoder restart without
+// a reconnect): no healthy stream steps that far.
+func ClockJumped(step time.Duration) bool {
+	return step > MaxTimestampJump || step < -MaxTimestampStepBack
+}

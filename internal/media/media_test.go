@@ -38,3 +38,19 @@ func TestUnitSize(t *testing.T) {
 		t.Fatal("track string")
 	}
 }
+
+func TestClockJumped(t *testing.T) {
+	for step, want := range map[time.Duration]bool{
+		33 * time.Millisecond:   false, // a frame
+		-40 * time.Millisecond:  false, // jitter
+		5 * time.Second:         false, // a long stall, still the same clock
+		5*time.Second + 1:       true,
+		-500 * time.Millisecond: false,
+		-501 * time.Millisecond: true,
+		-10 * time.Hour:         true, // the encoder restarted its clock
+	} {
+		if got := ClockJumped(step); got != want {
+			t.Errorf("ClockJumped(%s) = %v, want %v", step, got, want)
+		}
+	}
+}

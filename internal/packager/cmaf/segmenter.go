@@ -19,14 +19,6 @@ import (
 // key frame stay positive.
 const timelineStart = 10 * time.Second
 
-// maxTimestampJump is the largest forward step between two video (or,
-// audio-only, audio) samples that is not a discontinuity.
-const maxTimestampJump = 5 * time.Second
-
-// maxTimestampStepBack is the largest backward DTS step that is jitter
-// rather than a restarted clock.
-const maxTimestampStepBack = 500 * time.Millisecond
-
 // Options tune a Segmenter; zero fields take the rendition's store
 // options.
 type Options struct {
@@ -207,9 +199,9 @@ func (s *Segmenter) handle(u *media.Unit) error {
 		// reconnect) is a discontinuity too: DTS never goes far backwards
 		// nor leaps far ahead in a healthy stream. Small steps back
 		// (rounding jitter) are squeezed by complete.
-		d := u.DTS + ts.off - ts.held.dts
-		if d < -media.Ticks(maxTimestampStepBack, ts.t.ClockRate) || d > media.Ticks(maxTimestampJump, ts.t.ClockRate) {
-			s.log.Warn("timestamp jump, starting a discontinuity", "jump_ms", media.Duration(d, ts.t.ClockRate).Milliseconds())
+		d := media.Duration(u.DTS+ts.off-ts.held.dts, ts.t.ClockRate)
+		if media.ClockJumped(d) {
+			s.log.Warn("timestamp jump, starting a discontinuity", "jump_ms", d.Milliseconds())
 			c := *u
 			c.Discontinuity = true
 			u = &c
@@ -235,6 +227,14 @@ func (s *Segmenter) handle(u *media.Unit) error {
 	tl, pts := u.DTS+ts.off, u.PTS+ts.off
 	if tl < 0 {
 		return nil
+	}
+	if h := ts.held; h != nil && tl <= h.dts {
+		// A small step back (larger ones started a discontinuity
+		// above) is squeezed: the sample is placed one tick after the
+		// held one, so decode times only grow and no part ends before
+		// it starts. Later samples return to the source's timeline.
+		shift := h.dts + 1 - tl
+		tl, pts = tl+shift, pts+shift
 	}
 	if ts != s.lead {
 		// Audio with a known frame duration goes straight into the part,
@@ -279,10 +279,7 @@ func (s *Segmenter) handle(u *media.Unit) error {
 // it into the part.
 func (s *Segmenter) complete(ts *trackState, tl int64) {
 	h := ts.held
-	d := tl - h.dts
-	if d <= 0 {
-		d = 1 // non-monotonic source: keep the sample, squeeze its time
-	}
+	d := tl - h.dts // at least 1: handle squeezes steps back
 	h.dur = d
 	ts.lastDur = d
 	ts.pending = append(ts.pending, *h)

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,6 +285,106 @@ func TestDiscontinuity(t *testing.T) {
 	if disc != 2 {
 		t.Fatalf("%d segments flagged discontinuous, want 2", disc)
 	}
+}
+
+// TestSmallStepBackKeepsDecodeTimesGrowing: a source whose clock steps
+// back 40 ms in the middle of a GOP (under the discontinuity threshold)
+// keeps every part's duration positive, adds no discontinuity, and its
+// video decode times only grow across the whole rendition, in both
+// containers. (Before the fix the frame after the step kept its earlier
+// time: a part could end before it started, found by FuzzSegmenter.)
+func TestSmallStepBackKeepsDecodeTimesGrowing(t *testing.T) {
+	t.Parallel()
+	src := source(t)
+	for _, tc := range []struct {
+		name      string
+		container segstore.Container
+	}{{"fmp4.mp4", segstore.FMP4}, {"ts.ts", segstore.TS}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := segstore.New(segstore.Options{PartTarget: 300 * time.Millisecond, SegmentTarget: 2 * time.Second, WindowSegments: 20})
+			ch := store.Open(testARN, segstore.Low, tc.container)
+			defer ch.Close()
+			rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
+			hub := stream.NewHub(src.Tracks, nil)
+			s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			videoFrames, stepped := 0, false
+			for _, u := range src.Units {
+				c := *u
+				tr := src.Tracks[0]
+				for _, x := range src.Tracks {
+					if x.ID == u.Track {
+						tr = x
+					}
+				}
+				if tr.Kind == media.Video {
+					videoFrames++
+					stepped = stepped || videoFrames == 76 // frame 75 is mid-GOP (1 s GOPs at 30 fps)
+				}
+				if stepped {
+					back := media.Ticks(40*time.Millisecond, tr.ClockRate)
+					c.DTS, c.PTS = c.DTS-back, c.PTS-back
+				}
+				if err := s.handle(&c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.flush(); err != nil {
+				t.Fatal(err)
+			}
+			snap := rd.Snapshot()
+			var whole []byte
+			if len(snap.Inits) > 0 {
+				whole = append(whole, snap.Inits[0].Data...)
+			}
+			for _, seg := range snap.Segments {
+				if seg.Discontinuity {
+					t.Errorf("segment %d flagged discontinuous for a 40 ms step", seg.MSN)
+				}
+				for _, p := range seg.Parts {
+					if p.Duration <= 0 {
+						t.Errorf("segment %d part %d lasts %s", seg.MSN, p.Index, p.Duration)
+					}
+					whole = append(whole, p.Data...)
+				}
+			}
+			dts := videoDTS(t, whole, tc.name)
+			if len(dts) != videoFrames {
+				t.Fatalf("%d video packets in the rendition, want %d", len(dts), videoFrames)
+			}
+			for i := 1; i < len(dts); i++ {
+				if dts[i] <= dts[i-1] {
+					t.Fatalf("video packet %d: decode time %d after %d", i, dts[i], dts[i-1])
+				}
+			}
+		})
+	}
+}
+
+// videoDTS lists the decode timestamps of the video packets in data, in
+// file order, as ffprobe reads them.
+func videoDTS(t *testing.T, data []byte, name string) []int64 {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts", "-of", "csv=p=0", p).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", name, err)
+	}
+	var dts []int64
+	for _, f := range strings.Fields(string(out)) {
+		n, err := strconv.ParseInt(strings.TrimSuffix(f, ","), 10, 64)
+		if err != nil {
+			t.Fatalf("ffprobe dts %q: %v", f, err)
+		}
+		dts = append(dts, n)
+	}
+	return dts
 }
 
 func TestNewRejectsUnusableTracks(t *testing.T) {

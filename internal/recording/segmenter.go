@@ -59,7 +59,7 @@ type segmenter struct {
 	open     bool
 	segStart int64 // 90 kHz, timeline
 	end      int64 // end of the last unit written, timeline
-	lastDTS  int64
+	lastDTS  int64 // timeline DTS of the timing track's last unit
 	frameDur int64
 	nextDisc bool // the next segment follows a gap
 	curDisc  bool // the open segment follows a gap
@@ -131,6 +131,23 @@ func (s *segmenter) push(u *media.Unit) (*segment, error) {
 	}
 	dts = dts - s.inBase + s.outBase
 	pts = pts - s.inBase + s.outBase
+	// The timing track (video, or audio when there is none) leads: when
+	// its clock leaps, the timeline continues where it ended, after a
+	// discontinuity. The other track's units that stray far from it are
+	// dropped until the timing track follows.
+	timing := kind == 1 || s.video < 0
+	if s.lastDTS != 0 {
+		step := media.Duration(dts-s.lastDTS, tsClock)
+		switch {
+		case timing && media.ClockJumped(step):
+			shift := s.end - dts
+			s.inBase -= shift
+			dts, pts = dts+shift, pts+shift
+			s.nextDisc = true
+		case !timing && (step > media.MaxTimestampJump || step < -media.MaxTimestampJump):
+			return nil, nil
+		}
+	}
 	if u.Discontinuity {
 		s.nextDisc = true
 	}
@@ -141,7 +158,7 @@ func (s *segmenter) push(u *media.Unit) (*segment, error) {
 	switch {
 	case s.open && cutPoint && s.nextDisc:
 		done = s.finish(s.end) // the gap is not part of the segment
-	case s.open && cutPoint && time.Duration(dts-s.segStart)*time.Second/tsClock >= s.target:
+	case s.open && cutPoint && media.Duration(dts-s.segStart, tsClock) >= s.target:
 		done = s.finish(dts)
 	case s.open && s.buf.Len() >= maxSegmentBytes:
 		done = s.finish(s.end) // no key frame for far too long
@@ -151,12 +168,14 @@ func (s *segmenter) push(u *media.Unit) (*segment, error) {
 			return done, err
 		}
 	}
+	if delta := dts - s.lastDTS; kind == 1 && s.lastDTS != 0 && delta > 0 && delta < tsClock {
+		s.frameDur = delta
+	}
+	if timing {
+		s.lastDTS = dts
+	}
 	var err error
 	if kind == 1 {
-		if delta := dts - s.lastDTS; s.lastDTS != 0 && delta > 0 && delta < tsClock {
-			s.frameDur = delta
-		}
-		s.lastDTS = dts
 		err = s.writeVideo(u, pts, dts)
 		s.end = max(s.end, dts+s.frameDur)
 	} else {
@@ -277,7 +296,7 @@ func (s *segmenter) finish(end int64) *segment {
 	if d <= 0 {
 		d = s.frameDur
 	}
-	seg := &segment{data: bytes.Clone(s.buf.Bytes()), duration: time.Duration(d) * time.Second / tsClock, discontinuity: s.curDisc}
+	seg := &segment{data: bytes.Clone(s.buf.Bytes()), duration: media.Duration(d, tsClock), discontinuity: s.curDisc}
 	return seg
 }
 

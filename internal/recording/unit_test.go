@@ -149,3 +149,66 @@ func TestSegmenterCutsAtKeyFramesAfterTarget(t *testing.T) {
 		t.Error("a stream with nothing recordable was accepted")
 	}
 }
+
+// TestSegmenterClockJump: a source whose clock leaps 10 hours ahead, then
+// steps 2 s back, without a reconnect: the recording's timeline continues
+// where it was (no segment spans the leap), each leap starts a segment
+// flagged discontinuous at the next key frame, and audio that strays far
+// from the video's clock is dropped rather than stretching a segment.
+func TestSegmenterClockJump(t *testing.T) {
+	t.Parallel()
+	tracks := []media.Track{
+		{ID: 0, Kind: media.Video, Codec: media.H264, ClockRate: 90000, SPS: []byte{0x67, 0x42, 0xc0, 0x1e}, PPS: []byte{0x68, 0xce}},
+		{ID: 1, Kind: media.Audio, Codec: media.AAC, ClockRate: 48000, AACConfig: []byte{0x11, 0x90}},
+	}
+	sg, err := newSegmenter(tracks, 2*time.Second, timelineStart, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var segs []*segment
+	push := func(u *media.Unit) {
+		t.Helper()
+		seg, err := sg.push(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seg != nil {
+			segs = append(segs, seg)
+		}
+	}
+	// Three runs of 3 s at 10 fps (key frame every 1 s), each on a
+	// different source clock: from 0, from 10 h, and from 10 h + 1 s
+	// (2 s back from where the second run ended).
+	for _, base := range []int64{0, 10 * 3600 * 90000, 10*3600*90000 + 90000} {
+		for i := range int64(30) {
+			key := i%10 == 0
+			nal := []byte{0x41, 0x9a}
+			if key {
+				nal = []byte{0x65, 0x88}
+			}
+			dts := base + i*9000
+			push(&media.Unit{Track: 0, DTS: dts, PTS: dts, Key: key, NALUs: [][]byte{nal}})
+			push(&media.Unit{Track: 1, DTS: dts * 48000 / 90000, PTS: dts * 48000 / 90000, Key: true, Payload: []byte{0x21, 0x10}})
+		}
+		// An audio frame 20 s ahead of the video: a stray, dropped.
+		push(&media.Unit{Track: 1, DTS: (base + 20*90000) * 48000 / 90000, PTS: (base + 20*90000) * 48000 / 90000, Key: true, Payload: []byte{0x21, 0x10}})
+	}
+	segs = append(segs, sg.flush())
+	var total time.Duration
+	var disc []bool
+	for _, s := range segs {
+		if s.duration <= 0 || s.duration > 3*time.Second {
+			t.Fatalf("segment lasts %s, want (0, 3s]", s.duration)
+		}
+		total += s.duration
+		disc = append(disc, s.discontinuity)
+	}
+	if want := []bool{false, false, true, false, true, false}; !slices.Equal(disc, want) {
+		t.Errorf("discontinuity flags %v, want %v (a new segment at each leap)", disc, want)
+	}
+	// 9 s of frames, plus the audio frame that ends after the last video
+	// frame; the strays would have added 20 s.
+	if total < 9*time.Second || total > 9200*time.Millisecond {
+		t.Errorf("segments add up to %s, want about 9 s", total)
+	}
+}

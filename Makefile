@@ -4,7 +4,7 @@ BIN     := bin/stagecast
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/stagecast/stagecast/internal/cli.Version=$(VERSION)
 
-.PHONY: all build run test test-short lint bench e2e generate check-generated deps test-deps apt tools clean
+.PHONY: all build run test test-short lint bench fuzz e2e generate check-generated deps test-deps apt tools clean
 
 all: build
 
@@ -55,6 +55,17 @@ lint:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./$(BIN) bench tokens --duration 10s --baseline
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s, about 20 min in all); a failing
+## input is saved under its package's testdata/fuzz, where make test replays it from then on
+FUZZTIME ?= 30s
+fuzz: deps
+	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd); do \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "== $$t in ./$$(dirname $$f), $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f) || exit 1; \
+	  done; \
+	done
 
 ## e2e: whole-binary tests (built binary + CLI against a live server)
 e2e: build

@@ -63,7 +63,7 @@ fuzz: deps
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd); do \
 	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 	    echo "== $$t in ./$$(dirname $$f), $(FUZZTIME)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f) || exit 1; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./$$(dirname $$f) || exit 1; \
 	  done; \
 	done
 

@@ -132,19 +132,21 @@ func (s *segmenter) push(u *media.Unit) (*segment, error) {
 	dts = dts - s.inBase + s.outBase
 	pts = pts - s.inBase + s.outBase
 	// The timing track (video, or audio when there is none) leads: when
-	// its clock leaps, the timeline continues where it ended, after a
-	// discontinuity. The other track's units that stray far from it are
-	// dropped until the timing track follows.
+	// its clock leaps far past the timeline's end or steps back, the
+	// timeline continues where it ended, after a discontinuity. The other
+	// track's units far from the timeline's end are dropped until the
+	// timing track follows; audio that goes on while the video pauses
+	// moves the end along, so it is kept, and so is the video after it.
 	timing := kind == 1 || s.video < 0
 	if s.lastDTS != 0 {
-		step := media.Duration(dts-s.lastDTS, tsClock)
+		ahead := media.Duration(dts-s.end, tsClock)
 		switch {
-		case timing && media.ClockJumped(step):
+		case timing && (ahead > media.MaxTimestampJump || media.Duration(dts-s.lastDTS, tsClock) < -media.MaxTimestampStepBack):
 			shift := s.end - dts
 			s.inBase -= shift
 			dts, pts = dts+shift, pts+shift
 			s.nextDisc = true
-		case !timing && (step > media.MaxTimestampJump || step < -media.MaxTimestampJump):
+		case !timing && (ahead > media.MaxTimestampJump || ahead < -media.MaxTimestampJump):
 			return nil, nil
 		}
 	}

@@ -212,3 +212,73 @@ func TestSegmenterClockJump(t *testing.T) {
 		t.Errorf("segments add up to %s, want about 9 s", total)
 	}
 }
+
+// TestSegmenterVideoPauseKeepsAudio: video that pauses for 6 s while the
+// audio goes on is not a clock jump: the audio of the pause is recorded,
+// the video resumes on the same timeline, and nothing is flagged.
+func TestSegmenterVideoPauseKeepsAudio(t *testing.T) {
+	t.Parallel()
+	tracks := []media.Track{
+		{ID: 0, Kind: media.Video, Codec: media.H264, ClockRate: 90000, SPS: []byte{0x67, 0x42, 0xc0, 0x1e}, PPS: []byte{0x68, 0xce}},
+		{ID: 1, Kind: media.Audio, Codec: media.AAC, ClockRate: 48000, AACConfig: []byte{0x11, 0x90}},
+	}
+	sg, err := newSegmenter(tracks, 2*time.Second, timelineStart, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var segs []*segment
+	audioFrames := 0
+	for ms := int64(0); ms < 10_000; ms += 20 {
+		if ms < 2000 || ms >= 8000 { // video at 10 fps, key frame every second, except 2-8 s
+			if ms%100 == 0 {
+				nal := []byte{0x41, 0x9a}
+				if ms%1000 == 0 {
+					nal = []byte{0x65, 0x88}
+				}
+				seg, err := sg.push(&media.Unit{Track: 0, DTS: ms * 90, PTS: ms * 90, Key: ms%1000 == 0, NALUs: [][]byte{nal}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if seg != nil {
+					segs = append(segs, seg)
+				}
+			}
+		}
+		seg, err := sg.push(&media.Unit{Track: 1, DTS: ms * 48, PTS: ms * 48, Key: true, Payload: []byte{0x21, 0x10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		audioFrames++
+		if seg != nil {
+			segs = append(segs, seg)
+		}
+	}
+	segs = append(segs, sg.flush())
+	var total time.Duration
+	var audioPES int
+	for _, s := range segs {
+		if s.discontinuity {
+			t.Errorf("a segment is flagged discontinuous: the clock never jumped")
+		}
+		total += s.duration
+		audioPES += countPESStarts(s.data, 257)
+	}
+	if total < 9900*time.Millisecond || total > 10100*time.Millisecond {
+		t.Errorf("segments add up to %s, want 10 s", total)
+	}
+	if audioPES != audioFrames {
+		t.Errorf("%d audio PES packets recorded, want %d: the pause's audio was lost", audioPES, audioFrames)
+	}
+}
+
+// countPESStarts counts the TS packets of pid that start a PES packet.
+func countPESStarts(ts []byte, pid uint16) int {
+	n := 0
+	for i := 0; i+188 <= len(ts); i += 188 {
+		p := ts[i : i+188]
+		if p[0] == 0x47 && p[1]&0x40 != 0 && uint16(p[1]&0x1f)<<8|uint16(p[2]) == pid {
+			n++
+		}
+	}
+	return n
+}

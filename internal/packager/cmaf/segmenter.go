@@ -198,7 +198,7 @@ func (s *Segmenter) handle(u *media.Unit) error {
 		// A source whose clock jumps (encoder restart without a
 		// reconnect) is a discontinuity too: DTS never goes far backwards
 		// nor leaps far ahead in a healthy stream. Small steps back
-		// (rounding jitter) are squeezed by complete.
+		// (rounding jitter) are squeezed below.
 		d := media.Duration(u.DTS+ts.off-ts.held.dts, ts.t.ClockRate)
 		if media.ClockJumped(d) {
 			s.log.Warn("timestamp jump, starting a discontinuity", "jump_ms", d.Milliseconds())

@@ -157,25 +157,7 @@ func TestSegmenterCutsAtKeyFramesAfterTarget(t *testing.T) {
 // from the video's clock is dropped rather than stretching a segment.
 func TestSegmenterClockJump(t *testing.T) {
 	t.Parallel()
-	tracks := []media.Track{
-		{ID: 0, Kind: media.Video, Codec: media.H264, ClockRate: 90000, SPS: []byte{0x67, 0x42, 0xc0, 0x1e}, PPS: []byte{0x68, 0xce}},
-		{ID: 1, Kind: media.Audio, Codec: media.AAC, ClockRate: 48000, AACConfig: []byte{0x11, 0x90}},
-	}
-	sg, err := newSegmenter(tracks, 2*time.Second, timelineStart, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var segs []*segment
-	push := func(u *media.Unit) {
-		t.Helper()
-		seg, err := sg.push(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if seg != nil {
-			segs = append(segs, seg)
-		}
-	}
+	push, flush := avSegmenter(t)
 	// Three runs of 3 s at 10 fps (key frame every 1 s), each on a
 	// different source clock: from 0, from 10 h, and from 10 h + 1 s
 	// (2 s back from where the second run ended).
@@ -193,7 +175,7 @@ func TestSegmenterClockJump(t *testing.T) {
 		// An audio frame 20 s ahead of the video: a stray, dropped.
 		push(&media.Unit{Track: 1, DTS: (base + 20*90000) * 48000 / 90000, PTS: (base + 20*90000) * 48000 / 90000, Key: true, Payload: []byte{0x21, 0x10}})
 	}
-	segs = append(segs, sg.flush())
+	segs := flush()
 	var total time.Duration
 	var disc []bool
 	for _, s := range segs {
@@ -218,42 +200,21 @@ func TestSegmenterClockJump(t *testing.T) {
 // the video resumes on the same timeline, and nothing is flagged.
 func TestSegmenterVideoPauseKeepsAudio(t *testing.T) {
 	t.Parallel()
-	tracks := []media.Track{
-		{ID: 0, Kind: media.Video, Codec: media.H264, ClockRate: 90000, SPS: []byte{0x67, 0x42, 0xc0, 0x1e}, PPS: []byte{0x68, 0xce}},
-		{ID: 1, Kind: media.Audio, Codec: media.AAC, ClockRate: 48000, AACConfig: []byte{0x11, 0x90}},
-	}
-	sg, err := newSegmenter(tracks, 2*time.Second, timelineStart, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var segs []*segment
+	push, flush := avSegmenter(t)
 	audioFrames := 0
 	for ms := int64(0); ms < 10_000; ms += 20 {
-		if ms < 2000 || ms >= 8000 { // video at 10 fps, key frame every second, except 2-8 s
-			if ms%100 == 0 {
-				nal := []byte{0x41, 0x9a}
-				if ms%1000 == 0 {
-					nal = []byte{0x65, 0x88}
-				}
-				seg, err := sg.push(&media.Unit{Track: 0, DTS: ms * 90, PTS: ms * 90, Key: ms%1000 == 0, NALUs: [][]byte{nal}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if seg != nil {
-					segs = append(segs, seg)
-				}
+		// Video at 10 fps with a key frame every second, except 2-8 s.
+		if (ms < 2000 || ms >= 8000) && ms%100 == 0 {
+			nal := []byte{0x41, 0x9a}
+			if ms%1000 == 0 {
+				nal = []byte{0x65, 0x88}
 			}
+			push(&media.Unit{Track: 0, DTS: ms * 90, PTS: ms * 90, Key: ms%1000 == 0, NALUs: [][]byte{nal}})
 		}
-		seg, err := sg.push(&media.Unit{Track: 1, DTS: ms * 48, PTS: ms * 48, Key: true, Payload: []byte{0x21, 0x10}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		push(&media.Unit{Track: 1, DTS: ms * 48, PTS: ms * 48, Key: true, Payload: []byte{0x21, 0x10}})
 		audioFrames++
-		if seg != nil {
-			segs = append(segs, seg)
-		}
 	}
-	segs = append(segs, sg.flush())
+	segs := flush()
 	var total time.Duration
 	var audioPES int
 	for _, s := range segs {
@@ -281,4 +242,31 @@ func countPESStarts(ts []byte, pid uint16) int {
 		}
 	}
 	return n
+}
+
+// avSegmenter is an H.264 + AAC segmenter with a 2 s target: push feeds it
+// a unit (failing the test on an error), flush ends the stream and
+// returns every segment it finished.
+func avSegmenter(t *testing.T) (push func(*media.Unit), flush func() []*segment) {
+	t.Helper()
+	tracks := []media.Track{
+		{ID: 0, Kind: media.Video, Codec: media.H264, ClockRate: 90000, SPS: []byte{0x67, 0x42, 0xc0, 0x1e}, PPS: []byte{0x68, 0xce}},
+		{ID: 1, Kind: media.Audio, Codec: media.AAC, ClockRate: 48000, AACConfig: []byte{0x11, 0x90}},
+	}
+	sg, err := newSegmenter(tracks, 2*time.Second, timelineStart, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var segs []*segment
+	push = func(u *media.Unit) {
+		t.Helper()
+		seg, err := sg.push(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seg != nil {
+			segs = append(segs, seg)
+		}
+	}
+	return push, func() []*segment { return append(segs, sg.flush()) }
 }

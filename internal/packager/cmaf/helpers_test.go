@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stagecast/stagecast/internal/packager/cmaf/cmaftest"
+	"github.com/stagecast/stagecast/internal/segstore"
+	"github.com/stagecast/stagecast/internal/stream"
 	"github.com/stagecast/stagecast/internal/testutil/mediatest"
 )
 
@@ -70,4 +72,22 @@ func probe(t testing.TB, data []byte, name string) []probeStream {
 		t.Fatalf("ffprobe output: %v", err)
 	}
 	return res.Streams
+}
+
+// syncSegmenter returns a segmenter over src's tracks for a test that
+// calls handle itself (its reader is never read), and the rendition it
+// fills; the channel closes when the test ends.
+func syncSegmenter(t *testing.T, src *cmaftest.Source, container segstore.Container, o segstore.Options) (*Segmenter, *segstore.Rendition) {
+	t.Helper()
+	ch := segstore.New(o).Open(testARN, segstore.Low, container)
+	t.Cleanup(ch.Close)
+	rd, err := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(stream.NewHub(src.Tracks, nil).NewReader("x", 1), src.Tracks, rd, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rd
 }

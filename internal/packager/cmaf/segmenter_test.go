@@ -167,15 +167,7 @@ func TestMetadataInNextPart(t *testing.T) {
 		t.Run(fmt.Sprint(container), func(t *testing.T) {
 			t.Parallel()
 			src := source(t)
-			store := segstore.New(segstore.Options{})
-			ch := store.Open(testARN, segstore.Low, container)
-			defer ch.Close()
-			rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
-			hub := stream.NewHub(src.Tracks, nil)
-			s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, rd := syncSegmenter(t, src, container, segstore.Options{})
 			const payload = `{"question":"q1","answers":["a","b"]}`
 			inserted, partsAtInsert := false, 0
 			for i, u := range src.Units {
@@ -250,15 +242,7 @@ func countParts(s *segstore.Snapshot) int {
 func TestDiscontinuity(t *testing.T) {
 	t.Parallel()
 	src := source(t)
-	store := segstore.New(segstore.Options{WindowSegments: 30})
-	ch := store.Open(testARN, segstore.Low, segstore.FMP4)
-	defer ch.Close()
-	rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
-	hub := stream.NewHub(src.Tracks, nil)
-	s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, rd := syncSegmenter(t, src, segstore.FMP4, segstore.Options{WindowSegments: 30})
 	for pass := range 3 {
 		for i, u := range src.Units {
 			c := *u
@@ -302,15 +286,7 @@ func TestSmallStepBackKeepsDecodeTimesGrowing(t *testing.T) {
 	}{{"fmp4.mp4", segstore.FMP4}, {"ts.ts", segstore.TS}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			store := segstore.New(segstore.Options{PartTarget: 300 * time.Millisecond, SegmentTarget: 2 * time.Second, WindowSegments: 20})
-			ch := store.Open(testARN, segstore.Low, tc.container)
-			defer ch.Close()
-			rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
-			hub := stream.NewHub(src.Tracks, nil)
-			s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, rd := syncSegmenter(t, src, tc.container, segstore.Options{PartTarget: 300 * time.Millisecond, SegmentTarget: 2 * time.Second, WindowSegments: 20})
 			videoFrames, stepped := 0, false
 			for _, u := range src.Units {
 				c := *u
@@ -475,15 +451,7 @@ func TestH265OpusDecodes(t *testing.T) {
 func TestNextPartIsWhereTheHintPoints(t *testing.T) {
 	t.Parallel()
 	src := source(t)
-	store := segstore.New(segstore.Options{WindowSegments: 30})
-	ch := store.Open(testARN, segstore.Low, segstore.FMP4)
-	defer ch.Close()
-	rd, _ := ch.AddRendition("src", segstore.RenditionInfo{Tracks: src.Tracks})
-	hub := stream.NewHub(src.Tracks, nil)
-	s, err := New(hub.NewReader("x", 1), src.Tracks, rd, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, rd := syncSegmenter(t, src, segstore.FMP4, segstore.Options{WindowSegments: 30})
 	hint := func(snap *segstore.Snapshot) (uint64, int) {
 		segs := snap.Segments
 		// An open segment without parts is not listed; its first part is next.

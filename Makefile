@@ -56,16 +56,11 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./$(BIN) bench tokens --duration 10s --baseline
 
-## fuzz: run every fuzz target for FUZZTIME each (default 30s, about 20 min in all); a failing
-## input is saved under its package's testdata/fuzz, where make test replays it from then on
+## fuzz: run every fuzz target for FUZZTIME each (default 30s, about 20 min in all; .ci/fuzz);
+## a failing input is saved under its package's testdata/fuzz, where make test replays it
 FUZZTIME ?= 30s
 fuzz: deps
-	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd); do \
-	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-	    echo "== $$t in ./$$(dirname $$f), $(FUZZTIME)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./$$(dirname $$f) || exit 1; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
 
 ## e2e: whole-binary tests (built binary + CLI against a live server)
 e2e: build

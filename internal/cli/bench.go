@@ -62,7 +62,7 @@ Flags:
                     (in-process server and the tcp client only)
   --idle-poll       hold a 0 us CPU wake-up latency request (/dev/cpu_dma_latency,
                     root) for the run, so idle cores poll instead of halting:
-                    the figure for a host whose idle cores wake quickly
+                    a partial stand-in for a host whose idle cores wake quickly
   --cpuprofile F    write a CPU profile of this process to F
   --json            print the result as JSON
 `

@@ -14,12 +14,13 @@ import (
 const cpuLatencyPath = "/dev/cpu_dma_latency"
 
 // holdIdlePoll asks for a CPU wake-up latency of 0 µs until release is
-// called: idle CPUs then poll instead of halting, so a runnable goroutine
-// reaches an idle core in microseconds instead of the 100 µs and more a
-// halted virtual CPU takes here (BenchmarkIdleCoreWake). It is what
-// tuned's latency profiles do, scoped to this process and withdrawn on
-// release or exit; it needs root. Idle cores spin while it is held, so
-// only `bench tokens --idle-poll` uses it, never serve.
+// called: idle CPUs then poll instead of halting. On this project's
+// machines that cuts the tail of a wake-up (BenchmarkIdleCoreWake p99
+// 136-170 µs instead of up to 1.3 ms) and the waker's cost, though the
+// median stays near 100 µs (docs/benchmarks.md). It is what tuned's
+// latency profiles do, scoped to this process and withdrawn on release or
+// exit; it needs root. Idle cores spin while it is held, so only
+// `bench tokens --idle-poll` uses it, never serve.
 func holdIdlePoll() (release func() error, err error) {
 	f, err := os.OpenFile(cpuLatencyPath, os.O_WRONLY, 0)
 	if err != nil {

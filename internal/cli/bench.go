@@ -44,6 +44,10 @@ busy time.
 Flags:
   --duration D      time given to each measurement (default 10s); the
                     measurements alternate in one-second slices
+  --warmup D        one uncounted slice of each measurement first (default
+                    1s; 0 skips it): a core that sat idle before the run
+                    signs slower for its first second, which would flatter
+                    the API's share
   --concurrency N   concurrent clients (default 3 x GOMAXPROCS: with 2 per
                     core the cores sit idle a few per cent of the time,
                     waiting for wake-ups; p99 stays 2-3 ms)
@@ -73,6 +77,7 @@ type TokenBenchResult struct {
 	Cores           int     `json:"cores"`
 	Concurrency     int     `json:"concurrency"`
 	DurationSeconds float64 `json:"durationSeconds"`
+	WarmupSeconds   float64 `json:"warmupSeconds"`
 	RawSignPerSec   float64 `json:"rawSignPerSec"`
 	RawSignMs       float64 `json:"rawSignMsPerCore"`
 	Requests        int64   `json:"requests"`
@@ -111,6 +116,7 @@ type TokenBenchResult struct {
 // TokenBenchOptions says what `stagecast bench tokens` runs.
 type TokenBenchOptions struct {
 	Duration    time.Duration // per measurement, alternated in benchSlice slices
+	Warmup      time.Duration // one uncounted slice of each measurement first (0: none)
 	Concurrency int
 	Client      string // tcp, raw or sdk
 	CPUProfile  string // file for a CPU profile of this process, or ""
@@ -147,6 +153,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench tokens", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dur := fs.Duration("duration", 10*time.Second, "time per measurement, alternated in 1s slices")
+	warmup := fs.Duration("warmup", benchSlice, "one uncounted slice of each measurement first")
 	conc := fs.Int("concurrency", 3*runtime.GOMAXPROCS(0), "concurrent clients")
 	client := fs.String("client", "tcp", "tcp, raw or sdk")
 	asJSON := fs.Bool("json", false, "JSON output")
@@ -170,11 +177,11 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stagecast bench: --baseline runs in-process with the tcp client only (no --data-dir, --client tcp)")
 		return 2
 	}
-	if *conc < 1 || *dur < benchSlice {
-		fmt.Fprintf(stderr, "stagecast bench: --concurrency must be at least 1 and --duration at least %s\n", benchSlice)
+	if *conc < 1 || *dur < benchSlice || *warmup < 0 {
+		fmt.Fprintf(stderr, "stagecast bench: --concurrency must be at least 1, --duration at least %s and --warmup not negative\n", benchSlice)
 		return 2
 	}
-	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: *dur, Concurrency: *conc, Client: *client,
+	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: *dur, Warmup: *warmup, Concurrency: *conc, Client: *client,
 		CPUProfile: *cpuProfile, DataDir: *dataDir, ServerPID: *pid, Baseline: *baseline, IdlePoll: *idlePoll}, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "stagecast bench: %v\n", err)
@@ -213,7 +220,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // server unless o.DataDir names a separate one) is written there.
 func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (TokenBenchResult, error) {
 	dur, conc, client := o.Duration, o.Concurrency, o.Client
-	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds()}
+	res := TokenBenchResult{Client: client, Cores: runtime.GOMAXPROCS(0), Concurrency: conc, DurationSeconds: dur.Seconds(),
+		WarmupSeconds: o.Warmup.Seconds()}
 
 	var tgt benchTarget
 	if o.DataDir == "" {
@@ -302,6 +310,17 @@ func BenchTokens(ctx context.Context, o TokenBenchOptions, progress io.Writer) (
 	res.CPULatencyTargetUs = -1
 	if us, err := cpuLatencyTarget(); err == nil {
 		res.CPULatencyTargetUs = int64(us)
+	}
+
+	if o.Warmup > 0 {
+		// Not counted: after a pause the host may give this VM's cores a
+		// slow first second, and only the ceiling would pay for it.
+		fmt.Fprintf(progress, "warm-up: %s of each measurement, not counted\n", o.Warmup)
+		rawSignSlice(ctx, key, o.Warmup, res.Cores)
+		if o.Baseline {
+			apiSlice(ctx, baseCall, o.Warmup, conc)
+		}
+		apiSlice(ctx, call, o.Warmup, conc)
 	}
 
 	if o.CPUProfile != "" {

@@ -60,6 +60,27 @@ func TestBenchTokensClients(t *testing.T) {
 	}
 }
 
+// TestBenchTokensWarmup: the warm-up runs before the first counted round,
+// is reported, and adds no round of its own.
+func TestBenchTokensWarmup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var progress strings.Builder
+	res, err := BenchTokens(ctx, TokenBenchOptions{Duration: time.Second, Warmup: 300 * time.Millisecond,
+		Concurrency: 2, Client: "tcp"}, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := progress.String()
+	w, r := strings.Index(out, "warm-up: 300ms"), strings.Index(out, "round 1/1")
+	if w < 0 || r < w || strings.Count(out, "round ") != 1 || res.WarmupSeconds != 0.3 {
+		t.Fatalf("warm-up %.1fs, progress:\n%s\nwant the warm-up line, then one round", res.WarmupSeconds, out)
+	}
+	if res.Requests == 0 || res.Errors != 0 {
+		t.Fatalf("result %+v: want requests, no errors", res)
+	}
+}
+
 // TestBenchTokensSeparateServer loads a server through its data directory
 // (the profile `serve` writes) and measures that server's CPU per token.
 // The "separate" server runs in this process here, so its CPU includes the
@@ -167,6 +188,7 @@ func TestBenchTokensFlags(t *testing.T) {
 		{"tokens", "--server-pid", "1"},
 		{"tokens", "--concurrency", "0"},
 		{"tokens", "--duration", "10ms"},
+		{"tokens", "--warmup", "-1s"},
 		{"tokens", "--client", "curl"},
 		{"tokens", "--baseline", "--client", "raw"},
 		{"tokens", "--baseline", "--data-dir", "somewhere"},

@@ -1,11 +1,16 @@
 package auth_test
 
 import (
+	"crypto/ecdsa"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/stagecast/stagecast/internal/auth"
 )
@@ -75,3 +80,59 @@ func FuzzParsePublicKeyPEM(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyPlayback signs arbitrary claim payloads with a key the verifier
+// trusts, so the fuzzer reaches what runs after the signature check: claim
+// decoding and every limit. A token it accepts must meet all of them, and
+// the origin check must answer for any request Origin.
+func FuzzVerifyPlayback(f *testing.F) {
+	const channel = "arn:aws:ivs:us-west-2:123456789012:channel/abcdABCDefgh"
+	key := newKey(f)
+	exp := testNow.Add(5 * time.Minute).Unix()
+	for _, p := range []string{
+		`{"aws:channel-arn":"` + channel + `","exp":` + itoa(exp) + `}`,
+		`{"aws:channel-arn":"` + channel + `","exp":` + itoa(exp) + `,"iat":1759999990,"aws:viewer-id":"v1",` +
+			`"aws:single-use-uuid":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","aws:viewer-session-version":3}`,
+		`{"aws:channel-arn":"` + channel + `","exp":` + itoa(exp) + `,"aws:strict-origin-enforcement":true,` +
+			`"aws:access-control-allow-origin":"https://*.example.com,http://a.b:8080,*"}`,
+		`{"aws:channel-arn":"` + channel + `","exp":1e400}`,
+		`{"aws:channel-arn":"` + channel + `","exp":"soon"}`,
+		`{"aws:channel-arn":null}`,
+		`[]`,
+		``,
+	} {
+		f.Add(p, "https://a.example.com")
+	}
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES384","typ":"JWT"}`))
+	keys := []*ecdsa.PublicKey{&key.PublicKey}
+	sentinels := []error{auth.ErrTokenMalformed, auth.ErrTokenSignature, auth.ErrTokenExpired, auth.ErrTokenClaims}
+	f.Fuzz(func(t *testing.T, payload, origin string) {
+		token := signCompact(t, key, header+"."+base64.RawURLEncoding.EncodeToString([]byte(payload)))
+		c, err := auth.VerifyPlayback(token, channel, keys, testNow)
+		if err != nil {
+			for _, s := range sentinels {
+				if errors.Is(err, s) {
+					return
+				}
+			}
+			t.Fatalf("error %v wraps no sentinel", err)
+		}
+		restricted := c.SingleUseUUID != "" || c.ViewerID != ""
+		switch {
+		case c.ChannelARN != channel:
+			t.Fatalf("accepted a token for channel %q", c.ChannelARN)
+		case !c.ExpiresAt.After(testNow):
+			t.Fatalf("accepted a token that expired at %v", c.ExpiresAt)
+		case utf8.RuneCountInString(c.ViewerID) > auth.MaxViewerIDLength:
+			t.Fatalf("accepted viewer id %q", c.ViewerID)
+		case restricted && c.ExpiresAt.After(testNow.Add(auth.MaxRestrictedPlaybackTokenLifetime)):
+			t.Fatalf("accepted a restricted token living until %v", c.ExpiresAt)
+		}
+		_ = c.OriginAllowed(origin)
+		if strings.TrimSpace(c.AllowOrigin) == "" && !c.OriginAllowed(origin) {
+			t.Fatalf("no allow-origin claim, yet origin %q refused", origin)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

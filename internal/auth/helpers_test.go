@@ -56,7 +56,13 @@ func b64json(t testing.TB, v any) string {
 // genuine ES384 signature by key, independently of the package under test.
 func forgeES384(t testing.TB, key *ecdsa.PrivateKey, header, payload any) string {
 	t.Helper()
-	input := b64json(t, header) + "." + b64json(t, payload)
+	return signCompact(t, key, b64json(t, header)+"."+b64json(t, payload))
+}
+
+// signCompact appends a genuine ES384 signature by key to a JWS signing
+// input ("header.payload", both already base64url-encoded).
+func signCompact(t testing.TB, key *ecdsa.PrivateKey, input string) string {
+	t.Helper()
 	digest := sha512.Sum384([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
 	if err != nil {

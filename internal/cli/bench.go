@@ -45,9 +45,9 @@ Flags:
   --duration D      time given to each measurement (default 10s); the
                     measurements alternate in one-second slices
   --warmup D        one uncounted slice of each measurement first (default
-                    1s; 0 skips it): a core that sat idle before the run
-                    signs slower for its first second, which would flatter
-                    the API's share
+                    1s; 0 skips it): a machine that sat idle before the run
+                    can sign slower for its first second, which would
+                    flatter the API's share
   --concurrency N   concurrent clients (default 3 x GOMAXPROCS: with 2 per
                     core the cores sit idle a few per cent of the time,
                     waiting for wake-ups; p99 stays 2-3 ms)

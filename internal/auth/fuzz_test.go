@@ -27,16 +27,11 @@ func FuzzVerifyParticipant(f *testing.F) {
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add("")
 	resolve := resolverFor(&key.PublicKey)
-	sentinels := []error{auth.ErrTokenMalformed, auth.ErrTokenSignature, auth.ErrTokenExpired, auth.ErrTokenClaims}
 	f.Fuzz(func(t *testing.T, token string) {
 		c, err := auth.VerifyParticipant(token, resolve, testNow)
 		if err != nil {
-			for _, s := range sentinels {
-				if errors.Is(err, s) {
-					return
-				}
-			}
-			t.Fatalf("error %v wraps no sentinel", err)
+			requireTokenError(t, err)
+			return
 		}
 		if c.ParticipantID == "" || c.StageARN == "" || !c.ExpiresAt.After(testNow) {
 			t.Fatalf("accepted token with invalid claims: %#v", c)
@@ -105,17 +100,12 @@ func FuzzVerifyPlayback(f *testing.F) {
 	}
 	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES384","typ":"JWT"}`))
 	keys := []*ecdsa.PublicKey{&key.PublicKey}
-	sentinels := []error{auth.ErrTokenMalformed, auth.ErrTokenSignature, auth.ErrTokenExpired, auth.ErrTokenClaims}
 	f.Fuzz(func(t *testing.T, payload, origin string) {
 		token := signCompact(t, key, header+"."+base64.RawURLEncoding.EncodeToString([]byte(payload)))
 		c, err := auth.VerifyPlayback(token, channel, keys, testNow)
 		if err != nil {
-			for _, s := range sentinels {
-				if errors.Is(err, s) {
-					return
-				}
-			}
-			t.Fatalf("error %v wraps no sentinel", err)
+			requireTokenError(t, err)
+			return
 		}
 		restricted := c.SingleUseUUID != "" || c.ViewerID != ""
 		switch {
@@ -135,3 +125,15 @@ func FuzzVerifyPlayback(f *testing.F) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// requireTokenError fails t unless err wraps one of the token sentinels a
+// verifier may return.
+func requireTokenError(t *testing.T, err error) {
+	t.Helper()
+	for _, s := range []error{auth.ErrTokenMalformed, auth.ErrTokenSignature, auth.ErrTokenExpired, auth.ErrTokenClaims} {
+		if errors.Is(err, s) {
+			return
+		}
+	}
+	t.Fatalf("error %v wraps no sentinel", err)
+}
